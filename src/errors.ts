@@ -37,13 +37,16 @@ export class AmqpError extends Error {
   }
 }
 
-/** Shortstr fields hold at most 255 bytes; cut on a UTF-8 character boundary. */
+/**
+ * Reply texts are shortstrs (at most 255 bytes). A longer one is cut as RabbitMQ cuts it: the first 252
+ * bytes (here, on a UTF-8 character boundary) and `...`.
+ */
 export function capShortString(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= 255) return text;
-  let end = 255;
+  let end = 252;
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
+  return `${bytes.subarray(0, end).toString('utf8')}...`;
 }
 
 /** vhost names appear in many messages; RabbitMQ quotes entity names with single quotes. */

@@ -1,0 +1,390 @@
+/**
+ * A queue: ready messages in publish order, the consumers that take them, and the policies of its
+ * arguments (TTL, length limits, expiry, dead-lettering). Delivery is synchronous: enqueue hands a
+ * message straight to a consumer with credit, so the publish → deliver path allocates nothing but the
+ * queue entry.
+ */
+import type { FieldTable } from '../types/field-table.js';
+import type { Binding, BindingDestination } from './binding.js';
+import type { ConnectionOwner, Consumer } from './consumer.js';
+import { type Message, QueueEntry } from './message.js';
+import type { QueueArguments } from './queue-arguments.js';
+import { type ReadyList, createReadyList } from './ready-list.js';
+
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** What a queue needs from the virtual host that holds it. */
+export interface QueueHost {
+  readonly name: string;
+  /** Remove the queue (auto-delete after the last consumer, x-expires). */
+  expireQueue(queue: Queue): void;
+  /** Republish a dead message to the queue's dead-letter exchange. */
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
+  /** The entry has left the queue for good (acked, dropped, expired): release its stored copy. */
+  settled(queue: Queue, entry: QueueEntry): void;
+  /** The entry entered the queue: write it to the store if the queue is durable and it is persistent. */
+  enqueued(queue: Queue, entry: QueueEntry): void;
+}
+
+export interface QueueOptions {
+  readonly durable: boolean;
+  readonly exclusiveOwner: ConnectionOwner | null;
+  readonly autoDelete: boolean;
+  readonly arguments: FieldTable;
+  readonly policy: QueueArguments;
+}
+
+export class Queue implements BindingDestination {
+  readonly kind = 'queue' as const;
+  /** Publish epoch in which this queue was last routed to; de-duplicates multi-path routes. */
+  routeEpoch = 0;
+  readonly durable: boolean;
+  readonly exclusiveOwner: ConnectionOwner | null;
+  readonly autoDelete: boolean;
+  readonly arguments: FieldTable;
+  readonly policy: QueueArguments;
+  /** Bindings in which this queue is the destination, so deleting it can remove them. */
+  readonly bindings = new Set<Binding>();
+  deleted = false;
+
+  private readonly ready: ReadyList;
+  private readyBytesTotal = 0;
+  private unacked = 0;
+  private nextSeq = 1;
+  private readonly consumerList: Consumer[] = [];
+  private roundRobin = 0;
+  private hadConsumer = false;
+  private ttlTimer: NodeJS.Timeout | undefined;
+  private ttlTimerAt = 0;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** Re-entrancy guard: delivery can ack/requeue synchronously (no-ack consumers, dead-letter cycles). */
+  private delivering = false;
+
+  constructor(
+    readonly host: QueueHost,
+    readonly name: string,
+    options: QueueOptions,
+  ) {
+    this.durable = options.durable;
+    this.exclusiveOwner = options.exclusiveOwner;
+    this.autoDelete = options.autoDelete;
+    this.arguments = options.arguments;
+    this.policy = options.policy;
+    this.ready = createReadyList(options.policy.maxPriority);
+    this.touch();
+  }
+
+  get messageCount(): number {
+    return this.ready.length;
+  }
+
+  get readyBytes(): number {
+    return this.readyBytesTotal;
+  }
+
+  get unackedCount(): number {
+    return this.unacked;
+  }
+
+  get consumerCount(): number {
+    return this.consumerList.length;
+  }
+
+  get consumers(): readonly Consumer[] {
+    return this.consumerList;
+  }
+
+  describe(): string {
+    return `queue '${this.name}' in vhost '${this.host.name}'`;
+  }
+
+  /**
+   * Accept a routed message. Returns false when the queue refuses it (x-overflow reject-publish at
+   * x-max-length), which the publisher sees as a nack in confirm mode.
+   */
+  enqueue(message: Message): boolean {
+    const p = this.policy;
+    if (p.overflow !== 'drop-head' && this.isFullFor(message.size)) {
+      if (p.overflow === 'reject-publish-dlx') this.host.deadLetter(this, message, 'maxlen');
+      return false;
+    }
+    const entry = new QueueEntry(message, this.nextSeq++, this.expiryFor(message));
+    this.host.enqueued(this, entry);
+    this.ready.push(entry);
+    this.readyBytesTotal += message.size;
+    if (p.maxLength !== undefined || p.maxLengthBytes !== undefined) this.dropHeadOverLimit();
+    this.deliverAvailable();
+    if (entry.expiresAt !== 0 && this.ready.length > 0) this.expireHead();
+    return true;
+  }
+
+  /** Deliver ready messages to consumers with credit, round-robin (by priority when x-priority is used). */
+  deliverAvailable(): void {
+    if (this.delivering || this.consumerList.length === 0) return;
+    this.delivering = true;
+    try {
+      const now = this.hasTtl() ? Date.now() : 0;
+      while (this.ready.length > 0) {
+        const consumer = this.nextConsumer();
+        if (consumer === undefined) break;
+        const entry = this.ready.shift()!;
+        this.readyBytesTotal -= entry.message.size;
+        if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
+          this.drop(entry, 'expired');
+          continue;
+        }
+        entry.deliveries++;
+        if (consumer.noAck) this.host.settled(this, entry);
+        else this.unacked++;
+        consumer.deliver(this, entry);
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  /** basic.get: the next live message, counted as unacked unless noAck. */
+  get(noAck: boolean): QueueEntry | undefined {
+    this.touch();
+    const now = this.hasTtl() ? Date.now() : 0;
+    for (;;) {
+      const entry = this.ready.shift();
+      if (entry === undefined) return undefined;
+      this.readyBytesTotal -= entry.message.size;
+      if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
+        this.drop(entry, 'expired');
+        continue;
+      }
+      entry.deliveries++;
+      if (noAck) this.host.settled(this, entry);
+      else this.unacked++;
+      return entry;
+    }
+  }
+
+  /** A delivered entry was acknowledged. */
+  ack(entry: QueueEntry): void {
+    this.unacked--;
+    this.host.settled(this, entry);
+    this.afterSettle();
+  }
+
+  /** A delivered entry was rejected without requeue: dead-letter it if configured, else drop it. */
+  reject(entry: QueueEntry): void {
+    this.unacked--;
+    this.drop(entry, 'rejected');
+    this.afterSettle();
+  }
+
+  /**
+   * Delivered entries come back (nack/reject with requeue, basic.recover, channel close), each at its
+   * original position (RabbitMQ ≥ 2.7), marked redelivered.
+   */
+  requeue(entries: readonly QueueEntry[]): void {
+    if (this.deleted) {
+      for (const e of entries) this.host.settled(this, e);
+      return;
+    }
+    // Insert newest first: each lands at or near the head, mostly as an O(1) unshift.
+    const sorted = entries.length > 1 ? [...entries].sort((a, b) => b.seq - a.seq) : entries;
+    for (const entry of sorted) {
+      this.unacked--;
+      entry.redelivered = true;
+      this.ready.requeue(entry);
+      this.readyBytesTotal += entry.message.size;
+    }
+    this.deliverAvailable();
+  }
+
+  /** A delivered entry's consumer is gone but its message stays unacked elsewhere (no state change). */
+  private afterSettle(): void {
+    if (this.ready.length > 0) this.deliverAvailable();
+  }
+
+  addConsumer(consumer: Consumer): void {
+    this.consumerList.push(consumer);
+    this.hadConsumer = true;
+    const priority = consumer.priority;
+    if (priority !== 0 || this.consumerList.some((c) => c.priority !== 0)) {
+      // Highest priority first; equal priorities keep their subscription order (stable sort).
+      this.consumerList.sort((a, b) => b.priority - a.priority);
+    }
+    this.clearExpiryTimer();
+    this.deliverAvailable();
+  }
+
+  /** Returns true when the queue deleted itself (auto-delete after its last consumer). */
+  removeConsumer(consumer: Consumer): boolean {
+    const i = this.consumerList.indexOf(consumer);
+    if (i < 0) return false;
+    this.consumerList.splice(i, 1);
+    if (this.roundRobin > i) this.roundRobin--;
+    if (this.consumerList.length === 0) {
+      if (this.autoDelete && this.hadConsumer) {
+        this.host.expireQueue(this);
+        return true;
+      }
+      this.touch();
+    } else if (this.policy.singleActiveConsumer && i === 0) {
+      this.deliverAvailable();
+    }
+    return false;
+  }
+
+  hasConsumerTag(tag: string): boolean {
+    return this.consumerList.some((c) => c.tag === tag);
+  }
+
+  /** Drop every ready message; returns how many. Unacked messages are untouched (RabbitMQ). */
+  purge(): number {
+    const n = this.ready.length;
+    for (const entry of this.ready) this.host.settled(this, entry);
+    this.ready.clear();
+    this.readyBytesTotal = 0;
+    return n;
+  }
+
+  /** The queue is being deleted: stop timers, settle its messages, tell consumers. */
+  destroy(): number {
+    this.deleted = true;
+    this.clearExpiryTimer();
+    if (this.ttlTimer) clearTimeout(this.ttlTimer);
+    this.ttlTimer = undefined;
+    const n = this.purge();
+    const consumers = this.consumerList.splice(0);
+    for (const c of consumers) c.cancelledByBroker(this);
+    return n;
+  }
+
+  /** Queue use (declare, get, consume) restarts the x-expires clock (RabbitMQ's "unused" definition). */
+  touch(): void {
+    const expires = this.policy.expires;
+    if (expires === undefined || this.deleted) return;
+    this.clearExpiryTimer();
+    if (this.consumerList.length > 0) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      if (this.consumerList.length === 0 && !this.deleted) this.host.expireQueue(this);
+    }, expires);
+  }
+
+  /** Ready entries in order, for inspection and tests. */
+  readyEntries(): Iterator<QueueEntry> {
+    return this.ready[Symbol.iterator]();
+  }
+
+  private clearExpiryTimer(): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  private nextConsumer(): Consumer | undefined {
+    const list = this.consumerList;
+    const n = list.length;
+    if (this.policy.singleActiveConsumer) {
+      const active = list[0];
+      return active !== undefined && active.canTake() ? active : undefined;
+    }
+    if (n === 1) {
+      const only = list[0]!;
+      return only.canTake() ? only : undefined;
+    }
+    // Priorities: consumers are sorted highest first; only fall to a lower priority when every
+    // higher-priority consumer is out of credit (RabbitMQ consumer priorities).
+    let start = 0;
+    while (start < n) {
+      const priority = list[start]!.priority;
+      let end = start + 1;
+      while (end < n && list[end]!.priority === priority) end++;
+      const size = end - start;
+      for (let k = 0; k < size; k++) {
+        const idx = start + ((this.roundRobin + k) % size);
+        const c = list[idx]!;
+        if (c.canTake()) {
+          this.roundRobin = (idx - start + 1) % size;
+          return c;
+        }
+      }
+      start = end;
+    }
+    return undefined;
+  }
+
+  private isFullFor(size: number): boolean {
+    const p = this.policy;
+    return (p.maxLength !== undefined && this.ready.length >= p.maxLength)
+      || (p.maxLengthBytes !== undefined && this.readyBytesTotal + size > p.maxLengthBytes);
+  }
+
+  /** x-overflow drop-head: drop (dead-letter as maxlen) from the head until within the limits. */
+  private dropHeadOverLimit(): void {
+    const p = this.policy;
+    while (this.ready.length > 0
+      && ((p.maxLength !== undefined && this.ready.length > p.maxLength)
+        || (p.maxLengthBytes !== undefined && this.readyBytesTotal > p.maxLengthBytes))) {
+      const entry = this.ready.shift()!;
+      this.readyBytesTotal -= entry.message.size;
+      this.drop(entry, 'maxlen');
+    }
+  }
+
+  private drop(entry: QueueEntry, reason: DeadLetterReason): void {
+    if (this.policy.deadLetterExchange !== undefined) this.host.deadLetter(this, entry.message, reason);
+    this.host.settled(this, entry);
+  }
+
+  private hasTtl(): boolean {
+    return this.policy.messageTtl !== undefined || this.ttlTimerAt !== 0 || this.anyMessageTtl;
+  }
+
+  /** Set once any message with a per-message expiration entered; keeps the hot path free otherwise. */
+  private anyMessageTtl = false;
+
+  /** Per-message `expiration` and x-message-ttl: the lower wins (RabbitMQ). */
+  private expiryFor(message: Message): number {
+    let ttl = this.policy.messageTtl;
+    const exp = message.properties.expiration;
+    if (exp !== undefined) {
+      const n = Number(exp);
+      if (Number.isInteger(n) && n >= 0) {
+        this.anyMessageTtl = true;
+        ttl = ttl === undefined ? n : Math.min(ttl, n);
+      }
+    }
+    return ttl === undefined ? 0 : Date.now() + ttl;
+  }
+
+  /**
+   * Expired messages are removed when they reach the head (RabbitMQ's classic queues do the same, so
+   * a message with a long TTL ahead of one with a short TTL holds it back). A timer wakes the queue for
+   * the head's expiry even when nobody consumes.
+   */
+  expireHead(): void {
+    const now = Date.now();
+    for (;;) {
+      const head = this.ready.peek();
+      if (head === undefined || head.expiresAt === 0) break;
+      if (head.expiresAt > now) {
+        this.scheduleTtl(head.expiresAt);
+        return;
+      }
+      this.ready.shift();
+      this.readyBytesTotal -= head.message.size;
+      this.drop(head, 'expired');
+    }
+    if (this.ttlTimer) clearTimeout(this.ttlTimer);
+    this.ttlTimer = undefined;
+    this.ttlTimerAt = 0;
+  }
+
+  private scheduleTtl(at: number): void {
+    if (this.ttlTimer !== undefined && this.ttlTimerAt <= at) return;
+    if (this.ttlTimer) clearTimeout(this.ttlTimer);
+    this.ttlTimerAt = at;
+    this.ttlTimer = setTimeout(() => {
+      this.ttlTimer = undefined;
+      this.ttlTimerAt = 0;
+      if (!this.deleted) this.expireHead();
+    }, Math.max(0, at - Date.now()));
+  }
+}

@@ -1,0 +1,47 @@
+/** Broker configuration: every option the CLI and the embedding API accept, with RabbitMQ's defaults. */
+import type { LogFormat, LogLevel } from './log.js';
+
+export interface BrokerConfig {
+  /** Interface to listen on; '0.0.0.0' or '::' also serve the other IP family (dual stack). */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Where LevelDB keeps durable state. */
+  dataDir: string;
+  store: 'level' | 'memory';
+  /** Write each batch with fsync (survives power loss; slower). Default: survives a process crash. */
+  fsync: boolean;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  defaultUser: string;
+  defaultPass: string;
+  defaultVhost: string;
+  /** Users that may connect only from a loopback address (RabbitMQ's loopback_users). */
+  loopbackUsers: string[];
+  /** Heartbeat interval the server proposes, seconds (RabbitMQ: 60). */
+  heartbeat: number;
+  /** Largest frame the server accepts, bytes (RabbitMQ: 131072). */
+  frameMax: number;
+  /** Highest channel number (RabbitMQ: 2047). */
+  channelMax: number;
+  /** Largest message body, bytes (RabbitMQ: 128 MiB). */
+  maxMessageSize: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<BrokerConfig> = {
+  host: '0.0.0.0',
+  port: 5672,
+  dataDir: './data',
+  store: 'level',
+  fsync: false,
+  logLevel: 'info',
+  logFormat: 'text',
+  defaultUser: 'guest',
+  defaultPass: 'guest',
+  defaultVhost: '/',
+  loopbackUsers: ['guest'],
+  heartbeat: 60,
+  frameMax: 131072,
+  channelMax: 2047,
+  maxMessageSize: 134217728,
+};

@@ -1,0 +1,46 @@
+/** queue.declare / bind / unbind / purge / delete (AMQP 0-9-1 §1.7). */
+import { type Method, MethodId } from '../../protocol/generated/methods.js';
+import type { Channel } from '../channel.js';
+import { expandQueueName, expandRoutingKey, stripCrLf } from './queue-names.js';
+
+export function handleQueueMethod(ch: Channel, m: Method): boolean {
+  const vhost = ch.vhost;
+  const owner = ch.host.owner;
+  switch (m.id) {
+    case MethodId.QueueDeclare: {
+      const { queue } = vhost.declareQueue({ ...m, queue: stripCrLf(m.queue) }, owner);
+      ch.lastQueue = queue.name;
+      ch.reply(m, {
+        id: MethodId.QueueDeclareOk, queue: queue.name,
+        messageCount: queue.messageCount, consumerCount: queue.consumerCount,
+      });
+      return true;
+    }
+    case MethodId.QueueBind:
+      vhost.bindQueue({
+        queue: stripCrLf(expandQueueName(ch, m.queue)), exchange: stripCrLf(m.exchange),
+        routingKey: expandRoutingKey(ch, m.queue, m.routingKey), arguments: m.arguments,
+      }, owner);
+      ch.reply(m, { id: MethodId.QueueBindOk });
+      return true;
+    case MethodId.QueueUnbind:
+      vhost.unbindQueue({
+        queue: stripCrLf(expandQueueName(ch, m.queue)), exchange: stripCrLf(m.exchange),
+        routingKey: expandRoutingKey(ch, m.queue, m.routingKey), arguments: m.arguments,
+      });
+      ch.send({ id: MethodId.QueueUnbindOk });
+      return true;
+    case MethodId.QueuePurge: {
+      const count = vhost.purgeQueue(expandQueueName(ch, m.queue), owner);
+      ch.reply(m, { id: MethodId.QueuePurgeOk, messageCount: count });
+      return true;
+    }
+    case MethodId.QueueDelete: {
+      const count = vhost.deleteQueue({ queue: stripCrLf(expandQueueName(ch, m.queue)), ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, owner);
+      ch.reply(m, { id: MethodId.QueueDeleteOk, messageCount: count });
+      return true;
+    }
+    default:
+      return false;
+  }
+}
