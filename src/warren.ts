@@ -1,12 +1,15 @@
 /**
- * A running Warren: the broker model and its listener, started and stopped as one.
+ * A running Warren: the broker model, its listener and its store, started and stopped as one.
  * Both the CLI and the embedding API (src/index.ts) are thin layers over this.
  */
 import type { Logger } from 'winston';
 import { Broker } from './broker/broker.js';
 import { type BrokerConfig, DEFAULT_CONFIG } from './config.js';
 import { createLogger } from './log.js';
+import { ContentProperties } from './server/content-properties.js';
 import { Server } from './server/server.js';
+import { openStore } from './store/open.js';
+import { Persistence } from './store/persistence.js';
 import { VERSION } from './version.js';
 
 export interface WarrenOptions extends Partial<BrokerConfig> {
@@ -19,11 +22,13 @@ export class Warren {
   readonly broker: Broker;
   readonly server: Server;
   readonly log: Logger;
+  readonly persistence: Persistence;
   private closed: Promise<void> | undefined;
 
-  private constructor(config: BrokerConfig, log: Logger) {
+  private constructor(config: BrokerConfig, log: Logger, persistence: Persistence) {
     this.config = config;
     this.log = log;
+    this.persistence = persistence;
     this.broker = new Broker(config.defaultVhost);
     this.server = new Server(this.broker, config, log, VERSION);
   }
@@ -32,18 +37,31 @@ export class Warren {
     const { logger, ...rest } = options;
     const config: BrokerConfig = { ...DEFAULT_CONFIG, ...stripUndefined(rest) };
     const log = logger ?? createLogger(config.logLevel, config.logFormat);
-    const warren = new Warren(config, log);
-    await warren.server.listen();
-    return warren;
+    // A StoreError here (data directory locked, unreadable) is for the CLI to report with exit code 1.
+    const store = await openStore(config, (err) => log.error(`store write failed: ${err.message}`));
+    const persistence = new Persistence({ store, log, properties: (raw) => new ContentProperties(raw) });
+    try {
+      const warren = new Warren(config, log, persistence);
+      // Durable state is back before the first client can connect.
+      await persistence.recover(warren.broker);
+      await warren.server.listen();
+      return warren;
+    } catch (err) {
+      await persistence.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   get port(): number {
     return this.server.port;
   }
 
-  /** Stop accepting, close clients with 320 CONNECTION_FORCED, release everything. Idempotent. */
+  /**
+   * Stop accepting, close clients with 320 CONNECTION_FORCED, then write what the store still holds and
+   * release it. Idempotent. (Confirmed data never depends on this: it was written before the confirm.)
+   */
   close(): Promise<void> {
-    this.closed ??= this.server.close();
+    this.closed ??= this.server.close().finally(() => this.persistence.close());
     return this.closed;
   }
 }

@@ -24,6 +24,8 @@ export interface QueueHost {
   settled(queue: Queue, entry: QueueEntry): void;
   /** The entry entered the queue: write it to the store if the queue is durable and it is persistent. */
   enqueued(queue: Queue, entry: QueueEntry): void;
+  /** First delivery to a consumer that must ack: recorded so a restart marks it redelivered. */
+  delivered(queue: Queue, entry: QueueEntry): void;
 }
 
 export interface QueueOptions {
@@ -133,9 +135,8 @@ export class Queue implements BindingDestination {
           this.drop(entry, 'expired');
           continue;
         }
-        entry.deliveries++;
         if (consumer.noAck) this.host.settled(this, entry);
-        else this.unacked++;
+        else this.takeForAck(entry);
         consumer.deliver(this, entry);
       }
     } finally {
@@ -155,11 +156,31 @@ export class Queue implements BindingDestination {
         this.drop(entry, 'expired');
         continue;
       }
-      entry.deliveries++;
       if (noAck) this.host.settled(this, entry);
-      else this.unacked++;
+      else this.takeForAck(entry);
       return entry;
     }
+  }
+
+  /** An entry goes out to a consumer that must ack it. */
+  private takeForAck(entry: QueueEntry): void {
+    this.unacked++;
+    if (++entry.deliveries === 1 && this.durable) this.host.delivered(this, entry);
+  }
+
+  /**
+   * Recovery: entries read back from the store, in seq order, with `redelivered` set for those that had
+   * been delivered. Nothing is written back, delivered, expired or trimmed here; the caller runs
+   * expireHead() once every queue has its entries.
+   */
+  recover(entries: readonly QueueEntry[]): void {
+    for (const entry of entries) {
+      this.ready.push(entry);
+      this.readyBytesTotal += entry.message.size;
+      if (entry.expiresAt !== 0) this.anyMessageTtl = true;
+    }
+    const last = entries[entries.length - 1];
+    if (last !== undefined && last.seq >= this.nextSeq) this.nextSeq = last.seq + 1;
   }
 
   /** A delivered entry was acknowledged. */

@@ -73,6 +73,12 @@ export interface VhostPersistence {
   bindingRemoved(binding: Binding): void;
   messageEnqueued(queue: Queue, entry: QueueEntry): void;
   messageSettled(queue: Queue, entry: QueueEntry): void;
+  /** A stored entry was delivered for the first time to a consumer that must ack it. */
+  messageDelivered(queue: Queue, entry: QueueEntry): void;
+  /** Run `callback` once every write made so far is durable (publisher confirms, tx.commit-ok). */
+  afterCommit(callback: (err: Error | null) => void): void;
+  /** True while the store is behind: the server stops reading from publishers until it catches up. */
+  readonly overloaded: boolean;
 }
 
 /** Exchanges every vhost has (RabbitMQ's rabbit_vhost default set). */
@@ -155,9 +161,10 @@ export class VirtualHost implements QueueHost, RouteCollector {
   }
 
   private removeExchange(exchange: Exchange): void {
+    // Out of the map first, so that losing its last binding does not auto-delete it a second time.
     this.exchanges.delete(exchange.name);
-    for (const b of [...exchange.outbound.values()]) this.removeBinding(b, false);
-    for (const b of [...exchange.inbound]) this.removeBinding(b, true);
+    for (const b of [...exchange.outbound.values()]) this.removeBinding(b, exchange);
+    for (const b of [...exchange.inbound]) this.removeBinding(b, this.exchanges.get(b.source));
     if (exchange.durable) this.persistence?.exchangeDeleted(exchange);
   }
 
@@ -236,7 +243,7 @@ export class VirtualHost implements QueueHost, RouteCollector {
   private removeQueue(queue: Queue): number {
     if (queue.deleted) return 0;
     this.queues.delete(queue.name);
-    for (const b of [...queue.bindings]) this.removeBinding(b, true);
+    for (const b of [...queue.bindings]) this.removeBinding(b, this.exchanges.get(b.source));
     const count = queue.destroy();
     if (queue.durable) this.persistence?.queueDeleted(queue);
     this.onQueueDeleted?.(queue);
@@ -308,15 +315,15 @@ export class VirtualHost implements QueueHost, RouteCollector {
   /** Unbinding a binding that does not exist is a no-op (RabbitMQ 3.10). */
   private unbind(source: Exchange, destination: Queue | Exchange, routingKey: string, args: FieldTable): void {
     const binding = source.outbound.get(bindingIdentity(source.name, destination, routingKey, args));
-    if (binding !== undefined) this.removeBinding(binding, false);
+    if (binding !== undefined) this.removeBinding(binding, source);
   }
 
   /**
-   * Remove one binding. `autoDeleteSource`: an auto-delete exchange goes when its last binding goes,
-   * also when that happens because the destination was deleted (rabbit_binding:process_deletions).
+   * Remove one binding from its source (given: it may already be out of the map) and destination. An
+   * auto-delete exchange goes when its last binding goes, also when that happens because the
+   * destination was deleted (rabbit_binding:process_deletions).
    */
-  private removeBinding(binding: Binding, autoDeleteSource: boolean): void {
-    const source = this.exchanges.get(binding.source);
+  private removeBinding(binding: Binding, source: Exchange | undefined): void {
     const destination = binding.destination as Queue | Exchange;
     if (source !== undefined && source.outbound.delete(binding.identity)) source.router.remove(binding);
     if (destination.kind === 'queue') destination.bindings.delete(binding);
@@ -325,7 +332,6 @@ export class VirtualHost implements QueueHost, RouteCollector {
     if (source !== undefined && source.autoDelete && source.outbound.size === 0 && this.exchanges.get(source.name) === source) {
       this.removeExchange(source);
     }
-    void autoDeleteSource;
   }
 
   /** Every binding in the vhost, for inspection and definitions export. */
@@ -434,7 +440,11 @@ export class VirtualHost implements QueueHost, RouteCollector {
   }
 
   settled(queue: Queue, entry: QueueEntry): void {
-    if (entry.message.storeId !== 0) this.persistence?.messageSettled(queue, entry);
+    if (queue.durable && entry.message.storeId !== 0) this.persistence?.messageSettled(queue, entry);
+  }
+
+  delivered(queue: Queue, entry: QueueEntry): void {
+    if (queue.durable && entry.message.storeId !== 0) this.persistence?.messageDelivered(queue, entry);
   }
 
   // ------------------------------------------------------------------ helpers

@@ -77,6 +77,15 @@ export class Channel {
   /** A run of publish sequence numbers confirmed but not yet acked on the wire: [ackFrom, ackTo]. */
   private ackFrom = 0;
   private ackTo = 0;
+  /**
+   * Confirms held until the store has written them: every sequence number up to heldTo (once one
+   * publish waits for the disk, later ones wait behind it so confirms stay in order).
+   */
+  private heldTo = 0;
+  /** Held publishes the broker refused: nacked, not acked, when their turn comes. */
+  private heldNacks: number[] = [];
+  /** An afterCommit callback is registered for this channel. */
+  private commitWaiting = false;
   private readonly deliverArgs: { -readonly [K in keyof BasicDeliverArgs]: BasicDeliverArgs[K] } = {
     consumerTag: '', deliveryTag: 0, redelivered: false, exchange: '', routingKey: '',
   };
@@ -230,31 +239,89 @@ export class Channel {
     return ++this.publishSeq;
   }
 
-  /** The message with this sequence number is safe: ack it, coalesced with its neighbours. */
-  confirm(seq: number): void {
-    if (this.ackFrom === 0) this.ackFrom = seq;
-    this.ackTo = seq;
+  /**
+   * The message with this sequence number is routed. `stored`: it went to the store (persistent, to a
+   * durable queue), so its ack waits until the write is durable; otherwise it is acked at the end of the
+   * tick, coalesced with its neighbours.
+   */
+  confirm(seq: number, stored: boolean): void {
+    if (stored || this.heldTo !== 0) {
+      this.heldTo = seq;
+    } else {
+      if (this.ackFrom === 0) this.ackFrom = seq;
+      this.ackTo = seq;
+    }
     this.host.confirmsPending(this);
   }
 
   /**
-   * The broker could not take the message (a queue refused it): nack, keeping wire order. Every earlier
-   * sequence number is settled by then, so RabbitMQ's multiple=true, requeue=true form is exact.
+   * The broker could not take the message (a queue refused it): nack, keeping wire order. When nothing
+   * is held every earlier sequence number is settled by then, so RabbitMQ's multiple=true, requeue=true
+   * form is exact.
    */
   rejectPublish(seq: number): void {
+    if (this.heldTo !== 0) {
+      this.heldTo = seq;
+      this.heldNacks.push(seq);
+      this.host.confirmsPending(this);
+      return;
+    }
     this.flushConfirms();
     this.send({ id: MethodId.BasicNack, deliveryTag: seq, multiple: true, requeue: true });
   }
 
   /** Called by the connection before it flushes the tick's writes. */
   flushConfirms(): void {
-    if (this.ackTo === 0) return;
-    const multiple = this.ackTo !== this.ackFrom;
-    const tag = this.ackTo;
-    this.ackFrom = 0;
-    this.ackTo = 0;
-    if (this.state !== 'open') return;
-    this.send({ id: MethodId.BasicAck, deliveryTag: tag, multiple });
+    if (this.ackTo !== 0) {
+      const multiple = this.ackTo !== this.ackFrom;
+      const tag = this.ackTo;
+      this.ackFrom = 0;
+      this.ackTo = 0;
+      if (this.state === 'open') this.send({ id: MethodId.BasicAck, deliveryTag: tag, multiple });
+    }
+    if (this.heldTo !== 0 && !this.commitWaiting) this.waitForCommit();
+  }
+
+  /** One callback per channel per group commit: everything held so far is durable when it runs. */
+  private waitForCommit(): void {
+    const persistence = this.vhost.persistence;
+    const upTo = this.heldTo;
+    if (persistence === null) {
+      this.releaseHeld(upTo, null);
+      return;
+    }
+    this.commitWaiting = true;
+    persistence.afterCommit((err) => {
+      this.commitWaiting = false;
+      this.releaseHeld(upTo, err);
+      this.host.wrote();
+    });
+  }
+
+  private releaseHeld(upTo: number, err: Error | null): void {
+    if (this.heldTo === upTo) this.heldTo = 0;
+    if (this.state !== 'open') {
+      this.heldNacks = [];
+      return;
+    }
+    // A failed write: the broker cannot vouch for these messages (basic.nack, RabbitMQ's confirm docs).
+    let acked = 0;
+    const nacks = this.heldNacks.filter((n) => n <= upTo);
+    this.heldNacks = this.heldNacks.filter((n) => n > upTo);
+    for (const n of nacks) {
+      if (n - 1 > acked) this.sendConfirm(n - 1, err !== null);
+      this.send({ id: MethodId.BasicNack, deliveryTag: n, multiple: false, requeue: true });
+      acked = n;
+    }
+    if (upTo > acked) this.sendConfirm(upTo, err !== null);
+    if (this.heldTo !== 0) this.waitForCommit();
+  }
+
+  /** ack (or nack) every sequence number up to `tag` not yet confirmed. */
+  private sendConfirm(tag: number, failed: boolean): void {
+    this.send(failed
+      ? { id: MethodId.BasicNack, deliveryTag: tag, multiple: true, requeue: true }
+      : { id: MethodId.BasicAck, deliveryTag: tag, multiple: true });
   }
 
   // ------------------------------------------------------------------ closing

@@ -53,6 +53,7 @@ export class Connection implements FrameHandler, ChannelHost {
   private silentTicks = 0;
   private flushScheduled = false;
   private socketBlocked = false;
+  private storeBlocked = false;
   private deliveryStalled = false;
   private readonly confirmChannels = new Set<Channel>();
   private readonly flushNow = (): void => this.flush();
@@ -107,6 +108,16 @@ export class Connection implements FrameHandler, ChannelHost {
     } catch (err) {
       this.handleError(err, 0, undefined);
     }
+    const persistence = this.vhost?.persistence;
+    if (persistence?.overloaded && !this.storeBlocked) {
+      // Backpressure: the store is behind, so stop reading this publisher until it catches up.
+      this.storeBlocked = true;
+      this.socket.pause();
+      persistence.afterCommit(() => {
+        this.storeBlocked = false;
+        if (!this.socketBlocked && this.state !== 'closed') this.socket.resume();
+      });
+    }
   }
 
   /** Hand the tick's writes to the socket; pause reading while the peer is not reading ours. */
@@ -130,7 +141,7 @@ export class Connection implements FrameHandler, ChannelHost {
   private onDrain(): void {
     if (!this.socketBlocked) return;
     this.socketBlocked = false;
-    if (this.state !== 'closed') this.socket.resume();
+    if (this.state !== 'closed' && !this.storeBlocked) this.socket.resume();
     this.resumeDeliveries();
   }
 

@@ -106,7 +106,7 @@ export function routePublished(ch: Channel, exchange: string, mandatory: boolean
   }
   if (seq !== 0) {
     if (outcome === PublishOutcome.Rejected) ch.rejectPublish(seq);
-    else ch.confirm(seq);
+    else ch.confirm(seq, message.storeId !== 0);
   }
 }
 

@@ -22,7 +22,10 @@ export function handleConfirmTxMethod(ch: Channel, m: Method): boolean {
       ch.tx = { publishes: [], acks: [] };
       for (const p of tx.publishes) routePublished(ch, p.exchange, p.mandatory, p.message, 0);
       for (const a of tx.acks) ch.settle(a.items, a.requeue);
-      ch.send({ id: MethodId.TxCommitOk });
+      // commit-ok only once the transaction's persistent messages and acks are on disk.
+      const persistence = ch.vhost.persistence;
+      if (persistence === null) ch.send({ id: MethodId.TxCommitOk });
+      else persistence.afterCommit(() => { if (ch.state === 'open') ch.send({ id: MethodId.TxCommitOk }); });
       return true;
     }
     case MethodId.TxRollback: {
