@@ -1,18 +1,9 @@
 import { expect } from 'chai';
 import amqp from 'amqplib';
-import { collect, expectChannelClose, startTestBroker, type TestBroker } from '../support/broker.js';
+import { brokerWithConnection, collect, expectChannelClose } from '../support/broker.js';
 
 describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
-  let broker: TestBroker;
-  let conn: amqp.ChannelModel;
-  before(async () => {
-    broker = await startTestBroker();
-    conn = await amqp.connect(broker.url);
-  });
-  after(async () => {
-    await conn.close();
-    await broker.close();
-  });
+  const ctx = brokerWithConnection();
 
   async function freshQueue(ch: amqp.Channel, messages: number): Promise<string> {
     const { queue } = await ch.assertQueue('', { exclusive: true });
@@ -21,7 +12,7 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   }
 
   it('delivers in publish order and acks with multiple', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const q = await freshQueue(ch, 10);
     const msgs = await collect(ch, q, 10);
     expect(msgs.map((m) => m.content.toString())).to.deep.equal(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
@@ -32,7 +23,7 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('round-robins between consumers and respects per-consumer prefetch', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     await ch.prefetch(1);
     const q = await freshQueue(ch, 4);
     const a: string[] = [];
@@ -54,7 +45,7 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('puts nacked messages back at their original position, marked redelivered', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const q = await freshQueue(ch, 5);
     const first = await collect(ch, q, 5);
     await ch.cancel(first[0]!.fields.consumerTag);
@@ -68,9 +59,9 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('requeues unacked messages in order when a channel closes', async () => {
-    const ch1 = await conn.createChannel();
+    const ch1 = await ctx.conn.createChannel();
     const q = await freshQueue(ch1, 3);
-    const ch2 = await conn.createChannel();
+    const ch2 = await ctx.conn.createChannel();
     await collect(ch2, q, 3);
     await ch2.close();
     const back = await collect(ch1, q, 3);
@@ -80,7 +71,7 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('basic.get returns the remaining count and get-empty when empty', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const q = await freshQueue(ch, 2);
     const m1 = await ch.get(q);
     expect(m1 && m1.content.toString()).to.equal('0');
@@ -93,7 +84,7 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('closes the channel with 406 on an unknown delivery tag', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const close = await expectChannelClose(ch, () => {
       ch.ack({ fields: { deliveryTag: 42 } } as amqp.Message);
     });
@@ -102,7 +93,7 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('closes the channel with 406 on a double ack', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const q = await freshQueue(ch, 1);
     const [m] = await collect(ch, q, 1);
     const close = await expectChannelClose(ch, () => {
@@ -114,7 +105,7 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('basic.recover requeues everything unacked', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const q = await freshQueue(ch, 2);
     const seen: amqp.ConsumeMessage[] = [];
     let twoSeen!: () => void;
@@ -135,7 +126,7 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('refuses a second consumer on a queue with an exclusive consumer (403)', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const q = await freshQueue(ch, 0);
     await ch.consume(q, () => undefined, { exclusive: true });
     const close = await expectChannelClose(ch, () => ch.consume(q, () => undefined));
@@ -144,12 +135,12 @@ describe('consuming: delivery, prefetch, acks and requeue (amqplib)', () => {
   });
 
   it('sends basic.cancel to consumers of a deleted queue', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const { queue } = await ch.assertQueue('cancel-notify-q');
     const cancelled = new Promise<null>((resolve) => {
       void ch.consume(queue, (m) => { if (m === null) resolve(m); });
     });
-    const other = await conn.createChannel();
+    const other = await ctx.conn.createChannel();
     await other.deleteQueue(queue);
     expect(await cancelled).to.equal(null);
     await other.close();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import amqp from 'amqplib';
-import { collect, expectChannelClose, startTestBroker, type TestBroker } from '../support/broker.js';
+import { brokerWithConnection, collect, expectChannelClose } from '../support/broker.js';
 
 type Rpc = { rpc(method: number, fields: object, expect: number): Promise<unknown> };
 const TX_SELECT = 0x005a000a;
@@ -8,19 +8,10 @@ const TX_COMMIT = 0x005a0014;
 const TX_ROLLBACK = 0x005a001e;
 
 describe('publishing: routing, mandatory, confirms, transactions (amqplib)', () => {
-  let broker: TestBroker;
-  let conn: amqp.ChannelModel;
-  before(async () => {
-    broker = await startTestBroker({ maxMessageSize: 1024 });
-    conn = await amqp.connect(broker.url);
-  });
-  after(async () => {
-    await conn.close();
-    await broker.close();
-  });
+  const ctx = brokerWithConnection({ maxMessageSize: 1024 });
 
   it('returns an unroutable mandatory message with 312 NO_ROUTE before its confirm', async () => {
-    const ch = await conn.createConfirmChannel();
+    const ch = await ctx.conn.createConfirmChannel();
     const events: string[] = [];
     const returned = new Promise<amqp.Message>((resolve) => ch.once('return', (m: amqp.Message) => { events.push('return'); resolve(m); }));
     await new Promise<void>((resolve, reject) => {
@@ -36,7 +27,7 @@ describe('publishing: routing, mandatory, confirms, transactions (amqplib)', () 
   });
 
   it('confirms every publish (acks may cover several with multiple)', async () => {
-    const ch = await conn.createConfirmChannel();
+    const ch = await ctx.conn.createConfirmChannel();
     const { queue } = await ch.assertQueue('', { exclusive: true });
     for (let i = 0; i < 500; i++) ch.sendToQueue(queue, Buffer.from(String(i)));
     await ch.waitForConfirms();
@@ -45,7 +36,7 @@ describe('publishing: routing, mandatory, confirms, transactions (amqplib)', () 
   });
 
   it('nacks a publish refused by x-overflow reject-publish', async () => {
-    const ch = await conn.createConfirmChannel();
+    const ch = await ctx.conn.createConfirmChannel();
     const { queue } = await ch.assertQueue('', { exclusive: true, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
     const results: string[] = [];
     const publish = (): Promise<void> => new Promise((resolve) => {
@@ -58,7 +49,7 @@ describe('publishing: routing, mandatory, confirms, transactions (amqplib)', () 
   });
 
   it('holds transactional publishes until commit; rollback drops them', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const { queue } = await ch.assertQueue('', { exclusive: true });
     // amqplib has no tx API; its public rpc() sends any method and awaits the reply.
     const tx = (id: number): Promise<unknown> => (ch as unknown as Rpc).rpc(id, {}, id + 1);
@@ -80,32 +71,32 @@ describe('publishing: routing, mandatory, confirms, transactions (amqplib)', () 
   });
 
   it('closes the channel with 404 when publishing to a missing exchange', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const close = await expectChannelClose(ch, () => ch.publish('no-such-exchange', '', Buffer.from('x')));
     expect(close).to.deep.equal({ code: 404, text: "NOT_FOUND - no exchange 'no-such-exchange' in vhost '/'" });
   });
 
   it('closes the channel with 403 when publishing to an internal exchange', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     await ch.assertExchange('internal-x', 'fanout', { internal: true, durable: false });
     const close = await expectChannelClose(ch, () => ch.publish('internal-x', '', Buffer.from('x')));
     expect(close).to.deep.equal({ code: 403, text: "ACCESS_REFUSED - cannot publish to internal exchange 'internal-x' in vhost '/'" });
   });
 
   it('closes the channel with 406 for a body over the configured maximum', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const close = await expectChannelClose(ch, () => ch.sendToQueue('whatever', Buffer.alloc(2000)));
     expect(close).to.deep.equal({ code: 406, text: 'PRECONDITION_FAILED - message size 2000 is larger than configured max size 1024' });
   });
 
   it('refuses a user-id that is not the authenticated user (406)', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const close = await expectChannelClose(ch, () => ch.publish('amq.direct', 'k', Buffer.from('x'), { userId: 'bob' }));
     expect(close).to.deep.equal({ code: 406, text: "PRECONDITION_FAILED - user_id property set to 'bob' but authenticated user was 'guest'" });
   });
 
   it('routes through topic, fanout and exchange-to-exchange bindings once per queue', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     await ch.assertExchange('e2e-a', 'topic', { durable: false });
     await ch.assertExchange('e2e-b', 'fanout', { durable: false });
     await ch.bindExchange('e2e-b', 'e2e-a', 'stock.#');

@@ -1,21 +1,12 @@
 import { expect } from 'chai';
 import amqp from 'amqplib';
-import { collect, expectChannelClose, startTestBroker, type TestBroker } from '../support/broker.js';
+import { brokerWithConnection, collect, expectChannelClose } from '../support/broker.js';
 
 describe('queue arguments: TTL, length limits, dead-lettering, expiry (amqplib)', () => {
-  let broker: TestBroker;
-  let conn: amqp.ChannelModel;
-  before(async () => {
-    broker = await startTestBroker();
-    conn = await amqp.connect(broker.url);
-  });
-  after(async () => {
-    await conn.close();
-    await broker.close();
-  });
+  const ctx = brokerWithConnection();
 
   it('dead-letters expired messages (x-message-ttl) with an x-death header', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const { queue: dead } = await ch.assertQueue('', { exclusive: true });
     const { queue } = await ch.assertQueue('', {
       exclusive: true, arguments: { 'x-message-ttl': 20, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead },
@@ -32,7 +23,7 @@ describe('queue arguments: TTL, length limits, dead-lettering, expiry (amqplib)'
   });
 
   it('expires a message by its own expiration property', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const { queue: dead } = await ch.assertQueue('', { exclusive: true });
     const { queue } = await ch.assertQueue('', { exclusive: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead } });
     ch.sendToQueue(queue, Buffer.from('short'), { expiration: '5' });
@@ -41,7 +32,7 @@ describe('queue arguments: TTL, length limits, dead-lettering, expiry (amqplib)'
   });
 
   it('dead-letters rejected messages', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const { queue: dead } = await ch.assertQueue('', { exclusive: true });
     const { queue } = await ch.assertQueue('', { exclusive: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead } });
     ch.sendToQueue(queue, Buffer.from('bad'));
@@ -52,7 +43,7 @@ describe('queue arguments: TTL, length limits, dead-lettering, expiry (amqplib)'
   });
 
   it('x-max-length drops from the head (and dead-letters as maxlen)', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const { queue: dead } = await ch.assertQueue('', { exclusive: true });
     const { queue } = await ch.assertQueue('', { exclusive: true, arguments: { 'x-max-length': 2, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead } });
     for (const s of ['1', '2', '3']) ch.sendToQueue(queue, Buffer.from(s));
@@ -63,13 +54,13 @@ describe('queue arguments: TTL, length limits, dead-lettering, expiry (amqplib)'
   });
 
   it('refuses invalid argument values with 406 and RabbitMQ\'s text', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     const close = await expectChannelClose(ch, () => ch.assertQueue('bad-ttl', { arguments: { 'x-message-ttl': -1 } }));
     expect(close).to.deep.equal({ code: 406, text: "PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'bad-ttl' in vhost '/': {value_negative,-1}" });
   });
 
   it('refuses unimplemented queue types with 540 naming the feature', async () => {
-    const c2 = await amqp.connect(broker.url);
+    const c2 = await amqp.connect(ctx.broker.url);
     const ch = await c2.createChannel();
     ch.on('error', () => undefined);
     const closed = new Promise<Error & { code?: number }>((resolve) => c2.once('error', resolve));
@@ -80,13 +71,13 @@ describe('queue arguments: TTL, length limits, dead-lettering, expiry (amqplib)'
   });
 
   it('x-expires deletes an unused queue', async () => {
-    const ch = await conn.createChannel();
+    const ch = await ctx.conn.createChannel();
     await ch.assertQueue('expiring-q', { arguments: { 'x-expires': 30 } });
     const deleted = new Promise<void>((resolve) => {
-      broker.warren.broker.vhost('/')!.onQueueDeleted = (q) => { if (q.name === 'expiring-q') resolve(); };
+      ctx.broker.warren.broker.vhost('/')!.onQueueDeleted = (q) => { if (q.name === 'expiring-q') resolve(); };
     });
     await deleted;
-    broker.warren.broker.vhost('/')!.onQueueDeleted = null;
+    ctx.broker.warren.broker.vhost('/')!.onQueueDeleted = null;
     const close = await expectChannelClose(ch, () => ch.checkQueue('expiring-q'));
     expect(close.code).to.equal(404);
   });

@@ -74,3 +74,20 @@ export function collect(channel: amqp.Channel, queue: string, n: number, options
     }, options).catch(reject);
   });
 }
+
+/**
+ * Mocha hooks for a describe block: one broker and one amqplib connection for its tests, closed after.
+ * Read them inside tests (`ctx.conn`), once the before hook has run.
+ */
+export function brokerWithConnection(options: WarrenOptions = {}): { readonly broker: TestBroker; readonly conn: amqp.ChannelModel } {
+  const ctx = {} as { broker: TestBroker; conn: amqp.ChannelModel };
+  before(async () => {
+    ctx.broker = await startTestBroker(options);
+    ctx.conn = await amqp.connect(ctx.broker.url);
+  });
+  after(async () => {
+    await ctx.conn.close();
+    await ctx.broker.close();
+  });
+  return ctx;
+}
