@@ -18,6 +18,7 @@ import { Queue, type DeadLetterReason, type QueueHost } from './queue.js';
 import { assertArgumentsEquivalent, parseQueueArguments } from './queue-arguments.js';
 import { deadLetterProperties, isDeadLetterCycle } from './dead-letter.js';
 import { generateName } from './names.js';
+import { DirectReplyRegistry } from './direct-reply.js';
 
 export interface ExchangeDeclareCommand {
   readonly exchange: string;
@@ -95,6 +96,8 @@ const PREDECLARED: ReadonlyArray<readonly [string, 'direct' | 'fanout' | 'topic'
 export class VirtualHost implements QueueHost, RouteCollector {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** Reply consumers of direct reply-to, by the routing key replies are published with. */
+  readonly directReplies = new DirectReplyRegistry();
   persistence: VhostPersistence | null = null;
   /** Called when a queue goes away (deleted, auto-deleted, expired, owner closed). */
   onQueueDeleted: ((queue: Queue) => void) | null = null;
@@ -351,7 +354,12 @@ export class VirtualHost implements QueueHost, RouteCollector {
     if (exchange.internal) throw accessRefused(`cannot publish to internal ${exchange.describe()}`);
     if (exchange.isDefault) {
       const queue = this.queues.get(message.routingKey);
-      if (queue === undefined) return PublishOutcome.Unroutable;
+      if (queue === undefined) {
+        if (DirectReplyRegistry.isReplyKey(message.routingKey) && this.directReplies.deliver(message.routingKey, message)) {
+          return PublishOutcome.Routed;
+        }
+        return PublishOutcome.Unroutable;
+      }
       return queue.enqueue(message) ? PublishOutcome.Routed : PublishOutcome.Rejected;
     }
     return this.enqueueRouted(this.route(exchange, message.routingKey, message), message, null);

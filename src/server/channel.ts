@@ -71,6 +71,8 @@ export class Channel {
   lastQueue = '';
   confirmMode = false;
   tx: { publishes: TxPublish[]; acks: TxAck[] } | null = null;
+  /** The channel's direct reply-to consumer: its tag and the routing key replies come back with. */
+  directReply: { readonly tag: string; readonly key: string } | null = null;
 
   private deliveryTag = 0;
   private publishSeq = 0;
@@ -146,6 +148,31 @@ export class Channel {
     w.commit(encodeBasicDeliver(buf, w.offset, this.number, a));
     w.writeContent(this.number, ClassId.Basic, m.properties.raw, m.body);
     this.host.wrote();
+  }
+
+  /** DirectReplyTarget: a reply for this channel's `amq.rabbitmq.reply-to` consumer (always no-ack). */
+  deliverReply(message: Message): boolean {
+    const reply = this.directReply;
+    if (reply === null || this.state !== 'open') return false;
+    const a = this.deliverArgs;
+    a.consumerTag = reply.tag;
+    a.deliveryTag = ++this.deliveryTag;
+    a.redelivered = false;
+    a.exchange = message.exchange;
+    a.routingKey = message.routingKey;
+    const w = this.host.writer;
+    const buf = w.reserve(sizeBasicDeliver(a));
+    w.commit(encodeBasicDeliver(buf, w.offset, this.number, a));
+    w.writeContent(this.number, ClassId.Basic, message.properties!.raw, message.body!);
+    this.host.wrote();
+    return true;
+  }
+
+  /** Stop the direct reply-to consumer (basic.cancel, channel close). */
+  cancelDirectReply(): void {
+    if (this.directReply === null) return;
+    this.vhost.directReplies.unregister(this.directReply.key);
+    this.directReply = null;
   }
 
   /** basic.get-ok: the delivery tag for a fetched message, tracked unless no-ack. */
@@ -370,6 +397,7 @@ export class Channel {
     if (this.state !== 'open') return;
     this.state = 'closing';
     this.assembler.reset();
+    this.cancelDirectReply();
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     const unacked = [...this.unacked.values()];

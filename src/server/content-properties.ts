@@ -40,6 +40,12 @@ export class ContentProperties implements MessageProperties {
     return this.decoded;
   }
 
+  /** Direct reply-to: the broker rewrites `amq.rabbitmq.reply-to` to the requester's reply key. */
+  withReplyTo(replyTo: string): ContentProperties {
+    const next: BasicProperties = { ...this.decoded, replyTo };
+    return new ContentProperties(encodeBasicPropertiesBuffer(next), next);
+  }
+
   withHeaders(headers: FieldTable, dropExpiration: boolean): MessageProperties {
     const next: BasicProperties = { ...this.decoded, headers };
     if (dropExpiration) delete next.expiration;

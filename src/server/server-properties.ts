@@ -14,6 +14,7 @@ export function serverProperties(context: ServerContext): FieldTable {
     ['consumer_priorities', field.bool(true)],
     ['authentication_failure_close', field.bool(true)],
     ['per_consumer_qos', field.bool(true)],
+    ['direct_reply_to', field.bool(true)],
   ]);
   return new Map([
     ['capabilities', field.table(capabilities)],

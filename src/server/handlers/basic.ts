@@ -1,4 +1,5 @@
 /** The basic class: qos, consume, cancel, publish, get, ack, nack, reject, recover (AMQP 0-9-1 §1.8). */
+import { DIRECT_REPLY_QUEUE } from '../../broker/direct-reply.js';
 import { Message } from '../../broker/message.js';
 import { generateName } from '../../broker/names.js';
 import { PublishOutcome } from '../../broker/vhost.js';
@@ -39,6 +40,7 @@ export function handleBasicMethod(ch: Channel, m: Method, properties: Buffer, bo
       consume(ch, m);
       return true;
     case MethodId.BasicCancel: {
+      if (ch.directReply !== null && ch.directReply.tag === m.consumerTag) ch.cancelDirectReply();
       const consumer = ch.consumers.get(m.consumerTag);
       // Cancelling an unknown tag is not an error in RabbitMQ: cancel-ok all the same.
       if (consumer !== undefined) ch.consumers.delete(m.consumerTag);
@@ -69,8 +71,13 @@ function publish(ch: Channel, m: BasicPublish, raw: Buffer, body: Buffer): void 
   const vhost = ch.vhost;
   const exchange = vhost.exchangeOrDie(m.exchange);
   if (exchange.internal) throw accessRefused(`cannot publish to internal ${exchange.describe()}`);
-  const props = new ContentProperties(raw);
+  let props = new ContentProperties(raw);
   checkExpiration(props.expiration);
+  if (props.values.replyTo === DIRECT_REPLY_QUEUE) {
+    // Direct reply-to: the reply address becomes this channel's reply key (RabbitMQ rewrites it too).
+    if (ch.directReply === null) throw preconditionFailed('fast reply consumer does not exist');
+    props = props.withReplyTo(ch.directReply.key);
+  }
   const userId = props.userId;
   if (userId !== undefined && userId !== ch.host.username) {
     throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${ch.host.username}'`);
@@ -111,9 +118,10 @@ export function routePublished(ch: Channel, exchange: string, mandatory: boolean
 }
 
 function consume(ch: Channel, m: BasicConsume): void {
-  const queue = ch.vhost.queueForUse(expandQueueName(ch, m.queue), ch.host.owner);
   const tag = m.consumerTag === '' ? generateName('amq.ctag-') : m.consumerTag;
-  if (ch.consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
+  if (ch.consumers.has(tag) || ch.directReply?.tag === tag) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
+  if (m.queue === DIRECT_REPLY_QUEUE) return consumeDirectReply(ch, m, tag);
+  const queue = ch.vhost.queueForUse(expandQueueName(ch, m.queue), ch.host.owner);
   if (queue.consumers.some((c) => c.exclusive) || (m.exclusive && queue.consumerCount > 0)) {
     throw accessRefused(`${queue.describe()} in exclusive use`);
   }
@@ -123,6 +131,14 @@ function consume(ch: Channel, m: BasicConsume): void {
   // consume-ok goes out before the first delivery.
   ch.reply(m, { id: MethodId.BasicConsumeOk, consumerTag: tag });
   queue.addConsumer(consumer);
+}
+
+/** A consumer on the `amq.rabbitmq.reply-to` pseudo-queue (RabbitMQ's direct reply-to). */
+function consumeDirectReply(ch: Channel, m: BasicConsume, tag: string): void {
+  if (!m.noAck) throw preconditionFailed('reply consumer cannot acknowledge');
+  if (ch.directReply !== null) throw preconditionFailed('reply consumer already set');
+  ch.directReply = { tag, key: ch.vhost.directReplies.register(ch) };
+  ch.reply(m, { id: MethodId.BasicConsumeOk, consumerTag: tag });
 }
 
 function get(ch: Channel, m: BasicGet): void {

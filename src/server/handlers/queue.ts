@@ -1,5 +1,6 @@
 /** queue.declare / bind / unbind / purge / delete (AMQP 0-9-1 §1.7). */
 import { type Method, MethodId } from '../../protocol/generated/methods.js';
+import { DIRECT_REPLY_QUEUE } from '../../broker/direct-reply.js';
 import type { Channel } from '../channel.js';
 import { expandQueueName, expandRoutingKey, stripCrLf } from './queue-names.js';
 
@@ -8,6 +9,11 @@ export function handleQueueMethod(ch: Channel, m: Method): boolean {
   const owner = ch.host.owner;
   switch (m.id) {
     case MethodId.QueueDeclare: {
+      if (m.passive && m.queue === DIRECT_REPLY_QUEUE) {
+        // The direct reply-to pseudo-queue always "exists" (RabbitMQ answers a passive declare of it).
+        ch.reply(m, { id: MethodId.QueueDeclareOk, queue: m.queue, messageCount: 0, consumerCount: 0 });
+        return true;
+      }
       const { queue } = vhost.declareQueue({ ...m, queue: stripCrLf(m.queue) }, owner);
       ch.lastQueue = queue.name;
       ch.reply(m, {
