@@ -1,4 +1,5 @@
 /** Broker configuration: every option the CLI and the embedding API accept, with RabbitMQ's defaults. */
+import { DEFAULT_MEMORY_BUDGET } from './broker/memory-budget.js';
 import type { LogFormat, LogLevel } from './log.js';
 
 export interface BrokerConfig {
@@ -11,6 +12,14 @@ export interface BrokerConfig {
   store: 'level' | 'memory';
   /** Write each batch with fsync (survives power loss; slower). Default: survives a process crash. */
   fsync: boolean;
+  /**
+   * Bytes of message bodies that persistent messages in durable queues may keep in memory (default 256
+   * MiB). Past it, a long queue's bodies stay on disk and are read back in order ahead of delivery
+   * (RabbitMQ's lazy queues). Each queue also keeps a read-ahead window at its head (up to 1024
+   * messages or 4 MiB, or a quarter of the budget if less). LevelDB store only: the memory store keeps
+   * every message in memory.
+   */
+  memoryBudget: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   defaultUser: string;
@@ -34,6 +43,7 @@ export const DEFAULT_CONFIG: Readonly<BrokerConfig> = {
   dataDir: './data',
   store: 'level',
   fsync: false,
+  memoryBudget: DEFAULT_MEMORY_BUDGET,
   logLevel: 'info',
   logFormat: 'text',
   defaultUser: 'guest',

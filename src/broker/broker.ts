@@ -1,9 +1,10 @@
 /** The broker model's root: its virtual hosts and the persistence they share. */
-import { VirtualHost, type VhostPersistence } from './vhost.js';
+import { VirtualHost, type QueueObserver, type VhostPersistence } from './vhost.js';
 
 export class Broker {
   readonly vhosts = new Map<string, VirtualHost>();
   private persistenceLayer: VhostPersistence | null = null;
+  private queueObserver: QueueObserver | null = null;
 
   constructor(defaultVhost = '/') {
     this.addVhost(defaultVhost);
@@ -19,11 +20,32 @@ export class Broker {
     for (const vhost of this.vhosts.values()) vhost.persistence = p;
   }
 
+  /** Observer of queue state in every vhost (the embedding API's waitFor); null when nobody waits. */
+  get observer(): QueueObserver | null {
+    return this.queueObserver;
+  }
+
+  set observer(o: QueueObserver | null) {
+    this.queueObserver = o;
+    for (const vhost of this.vhosts.values()) vhost.observer = o;
+  }
+
+  /**
+   * Stop the model after the last connection closed: detach persistence, so nothing more is written
+   * (durable state stays as stored), then release every queue, which stops its timers.
+   */
+  shutdown(): void {
+    this.persistence = null;
+    this.observer = null;
+    for (const vhost of this.vhosts.values()) vhost.shutdown();
+  }
+
   addVhost(name: string): VirtualHost {
     let vhost = this.vhosts.get(name);
     if (vhost === undefined) {
       vhost = new VirtualHost(name);
       vhost.persistence = this.persistenceLayer;
+      vhost.observer = this.queueObserver;
       this.vhosts.set(name, vhost);
     }
     return vhost;

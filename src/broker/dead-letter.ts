@@ -8,7 +8,8 @@ import type { Message, MessageProperties } from './message.js';
 import type { DeadLetterReason } from './queue.js';
 
 export function deadLetterProperties(message: Message, queueName: string, reason: DeadLetterReason): MessageProperties {
-  const props = message.properties;
+  // Queues dead-letter resident messages only (a paged-out one is read back first).
+  const props = message.properties!;
   const headers = new Map(props.headers ?? []);
   const deaths: FieldValue[] = [];
   const previous = headers.get('x-death');

@@ -2,6 +2,12 @@
  * A published message as the broker sees it: where it was published, its properties, its body.
  * The broker never parses bytes: `MessageProperties` is implemented by the server layer, which keeps the
  * raw encoded property list and decodes only the fields the broker asks for.
+ *
+ * A stored message may be paged out (lazy queues, RabbitMQ's classic-queue v2 behaviour): its body and
+ * properties are dropped from memory and read back from the store ahead of delivery. A paged-out message
+ * keeps what the queue needs without its content: store id, body size, priority. Only queues page
+ * messages out, and only ready ones, so whatever delivers, fetches or dead-letters a message sees it
+ * resident (see Queue).
  */
 import type { FieldTable } from '../types/field-table.js';
 
@@ -20,25 +26,102 @@ export interface MessageProperties {
   withHeaders(headers: FieldTable, dropExpiration: boolean): MessageProperties;
 }
 
+/** Message.bits: priority in the low octet, then two flags. One field rather than three (millions of stubs). */
+const PRIORITY_MASK = 0xff;
+const PERSISTENT = 0x100;
+const SHARED = 0x200;
+
 export class Message {
   /** Store-assigned id once written to disk; 0 while transient or not yet written. */
   storeId = 0;
   /** How many durable queues still hold this stored message; the record is deleted when it reaches 0. */
   storeRefs = 0;
+  /** Mutable only for paging: a paged-out stub carries '' until read back. */
+  exchange: string;
+  routingKey: string;
+  /** null while paged out (the store has them). */
+  properties: MessageProperties | null;
+  body: Buffer | null;
+  /** Body length in bytes, kept while paged out (x-max-length-bytes, the memory budget). */
+  readonly size: number;
+  private bits: number;
 
+  constructor(exchange: string, routingKey: string, properties: MessageProperties, body: Buffer);
+  /** A paged-out stub: use Message.paged. */
+  constructor(exchange: string, routingKey: string, properties: null, body: null, size: number, bits: number);
   constructor(
-    readonly exchange: string,
-    readonly routingKey: string,
-    readonly properties: MessageProperties,
-    readonly body: Buffer,
-  ) {}
-
-  get persistent(): boolean {
-    return this.properties.deliveryMode === 2;
+    exchange: string,
+    routingKey: string,
+    properties: MessageProperties | null,
+    body: Buffer | null,
+    size = 0,
+    bits = 0,
+  ) {
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.properties = properties;
+    this.body = body;
+    if (properties !== null && body !== null) {
+      this.size = body.length;
+      // An octet on the wire; ready lists clamp it to the queue's x-max-priority.
+      this.bits = ((properties.priority ?? 0) & PRIORITY_MASK) | (properties.deliveryMode === 2 ? PERSISTENT : 0);
+    } else {
+      this.size = size;
+      this.bits = bits;
+    }
   }
 
-  get size(): number {
-    return this.body.length;
+  /**
+   * A stored message known only by its queue entry (recovery with a large backlog): persistent, with
+   * the body size and priority the entry record carries; the content is read back before delivery.
+   */
+  static paged(storeId: number, size: number, priority: number): Message {
+    const m = new Message('', '', null, null, size, (priority & PRIORITY_MASK) | PERSISTENT);
+    m.storeId = storeId;
+    return m;
+  }
+
+  /** delivery-mode 2. */
+  get persistent(): boolean {
+    return (this.bits & PERSISTENT) !== 0;
+  }
+
+  /** The priority property, 0 when absent. */
+  get priority(): number {
+    return this.bits & PRIORITY_MASK;
+  }
+
+  /**
+   * Routed to more than one queue (fan-out): other queues, or their consumers, may hold it, so no queue
+   * may page it out. Set by routing before the message is enqueued anywhere.
+   */
+  get shared(): boolean {
+    return (this.bits & SHARED) !== 0;
+  }
+
+  markShared(): void {
+    this.bits |= SHARED;
+  }
+
+  /** Body and properties in memory. */
+  get resident(): boolean {
+    return this.body !== null;
+  }
+
+  /** Drop the content from memory: the store holds it (the caller made sure the record is written). */
+  pageOut(): void {
+    this.exchange = '';
+    this.routingKey = '';
+    this.properties = null;
+    this.body = null;
+  }
+
+  /** The content read back from the store. */
+  pageIn(exchange: string, routingKey: string, properties: MessageProperties, body: Buffer): void {
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.properties = properties;
+    this.body = body;
   }
 }
 

@@ -3,15 +3,32 @@
  * arguments (TTL, length limits, expiry, dead-lettering). Delivery is synchronous: enqueue hands a
  * message straight to a consumer with credit, so the publish → deliver path allocates nothing but the
  * queue entry.
+ *
+ * Paging (memory-budget.ts). A durable FIFO queue may hold far more stored messages than the memory
+ * budget allows: past it, entries beyond the read-ahead window at the head have their message paged out
+ * (body and properties dropped; the store has them), and are read back in order, one batch in flight,
+ * whenever the resident entries at the head fall below half the window. Delivery and basic.get stop at
+ * a paged-out head until it is back, so whatever delivers, fetches or dead-letters a message sees it
+ * resident. Expiry and drop-head take a paged-out head directly when there is no dead-letter exchange
+ * (settling needs only the store id) and read it back first otherwise. Not paged: messages routed to
+ * more than one queue (another queue or its consumers may hold them), transient ones, and every message
+ * of a priority queue (x-max-priority: its order is not the store order; the queue stays in memory).
  */
 import type { FieldTable } from '../types/field-table.js';
 import type { Binding, BindingDestination } from './binding.js';
 import type { ConnectionOwner, Consumer } from './consumer.js';
+import { type MemoryBudget, type Pageable, READ_AHEAD_ENTRIES } from './memory-budget.js';
 import { type Message, QueueEntry } from './message.js';
 import type { QueueArguments } from './queue-arguments.js';
-import { type ReadyList, createReadyList } from './ready-list.js';
+import { FifoReadyList, type ReadyList, createReadyList } from './ready-list.js';
 
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** Queue.get's answer when the head is paged out: wait with whenHeadReadable(), then ask again. */
+export const HEAD_PAGED = 'paged';
+
+/** After a failed read-ahead (store error), wait this long before the next attempt. */
+const LOAD_RETRY_MS = 1000;
 
 /** What a queue needs from the virtual host that holds it. */
 export interface QueueHost {
@@ -26,6 +43,10 @@ export interface QueueHost {
   enqueued(queue: Queue, entry: QueueEntry): void;
   /** First delivery to a consumer that must ack: recorded so a restart marks it redelivered. */
   delivered(queue: Queue, entry: QueueEntry): void;
+  /** The memory budget when stored messages may be paged out (LevelDB store), else null. */
+  readonly budget: MemoryBudget | null;
+  /** Ready, unacked or consumer counts may have changed (embedding API's waitFor; a null check when unobserved). */
+  queueChanged?(queue: Queue): void;
 }
 
 export interface QueueOptions {
@@ -36,7 +57,7 @@ export interface QueueOptions {
   readonly policy: QueueArguments;
 }
 
-export class Queue implements BindingDestination {
+export class Queue implements BindingDestination, Pageable {
   readonly kind = 'queue' as const;
   /** Publish epoch in which this queue was last routed to; de-duplicates multi-path routes. */
   routeEpoch = 0;
@@ -62,6 +83,26 @@ export class Queue implements BindingDestination {
   /** Re-entrancy guard: delivery can ack/requeue synchronously (no-ack consumers, dead-letter cycles). */
   private delivering = false;
 
+  // Paging state (see the header). While pagedEntries is 0 every ready entry is resident and the
+  // counters below it are idle, so a queue that never pages pays a few integer checks.
+  /** The ready list when this queue may page (durable, FIFO), else null. */
+  private readonly pageList: FifoReadyList | null;
+  /** Ready entries whose message is paged out. */
+  private pagedEntries = 0;
+  /** The first residentCount ready entries are resident; later ones may be paged out. */
+  private residentCount = 0;
+  /** Ready entries before this position were already considered for page-out. */
+  private scanFrom = 0;
+  /** Entries up to this seq were written before the commit a pending page-out waits for. */
+  private commitPoint = 0;
+  /** In the budget's watch list (entries appended since the last page-out scan). */
+  private watched = false;
+  /** A read-ahead batch is in flight, or a failed one waits out LOAD_RETRY_MS. */
+  private loading = false;
+  private loadRetryTimer: NodeJS.Timeout | undefined;
+  /** basic.get callers waiting for a paged-out head (whenHeadReadable). */
+  private headWaiters: (() => void)[] | null = null;
+
   constructor(
     readonly host: QueueHost,
     readonly name: string,
@@ -72,7 +113,8 @@ export class Queue implements BindingDestination {
     this.autoDelete = options.autoDelete;
     this.arguments = options.arguments;
     this.policy = options.policy;
-    this.ready = createReadyList(options.policy.maxPriority);
+    this.pageList = options.durable && options.policy.maxPriority === undefined ? new FifoReadyList() : null;
+    this.ready = this.pageList ?? createReadyList(options.policy.maxPriority);
     this.touch();
   }
 
@@ -96,6 +138,16 @@ export class Queue implements BindingDestination {
     return this.consumerList;
   }
 
+  /** Whether this queue pages messages out past the memory budget (durable, no x-max-priority). */
+  get pages(): boolean {
+    return this.pageList !== null;
+  }
+
+  /** Ready messages currently paged out (statistics, tests). */
+  get pagedCount(): number {
+    return this.pagedEntries;
+  }
+
   describe(): string {
     return `queue '${this.name}' in vhost '${this.host.name}'`;
   }
@@ -114,9 +166,11 @@ export class Queue implements BindingDestination {
     this.host.enqueued(this, entry);
     this.ready.push(entry);
     this.readyBytesTotal += message.size;
+    if (message.storeId !== 0 && !this.watched && this.pageList !== null) this.watch();
     if (p.maxLength !== undefined || p.maxLengthBytes !== undefined) this.dropHeadOverLimit();
     this.deliverAvailable();
     if (entry.expiresAt !== 0 && this.ready.length > 0) this.expireHead();
+    this.host.queueChanged?.(this);
     return true;
   }
 
@@ -127,10 +181,14 @@ export class Queue implements BindingDestination {
     try {
       const now = this.hasTtl() ? Date.now() : 0;
       while (this.ready.length > 0) {
+        if (this.pagedEntries !== 0 && this.ready.peek()!.message.body === null) {
+          this.readAhead();
+          break;
+        }
         const consumer = this.nextConsumer();
         if (consumer === undefined) break;
         const entry = this.ready.shift()!;
-        this.readyBytesTotal -= entry.message.size;
+        this.shifted(entry);
         if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
           this.drop(entry, 'expired');
           continue;
@@ -142,22 +200,32 @@ export class Queue implements BindingDestination {
     } finally {
       this.delivering = false;
     }
+    this.host.queueChanged?.(this);
   }
 
-  /** basic.get: the next live message, counted as unacked unless noAck. */
-  get(noAck: boolean): QueueEntry | undefined {
+  /**
+   * basic.get: the next live message, counted as unacked unless noAck; HEAD_PAGED when the head is
+   * paged out (being read back: see whenHeadReadable).
+   */
+  get(noAck: boolean): QueueEntry | undefined | typeof HEAD_PAGED {
     this.touch();
     const now = this.hasTtl() ? Date.now() : 0;
     for (;;) {
-      const entry = this.ready.shift();
+      const entry = this.ready.peek();
       if (entry === undefined) return undefined;
-      this.readyBytesTotal -= entry.message.size;
+      if (entry.message.body === null) {
+        this.readAhead();
+        return HEAD_PAGED;
+      }
+      this.ready.shift();
+      this.shifted(entry);
       if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
         this.drop(entry, 'expired');
         continue;
       }
       if (noAck) this.host.settled(this, entry);
       else this.takeForAck(entry);
+      this.host.queueChanged?.(this);
       return entry;
     }
   }
@@ -175,12 +243,16 @@ export class Queue implements BindingDestination {
    */
   recover(entries: readonly QueueEntry[]): void {
     for (const entry of entries) {
+      // Paged-out stubs (only a queue that pages gets them): everything before the first is resident.
+      if (entry.message.body === null && this.pagedEntries++ === 0) this.residentCount = this.ready.length;
       this.ready.push(entry);
       this.readyBytesTotal += entry.message.size;
       if (entry.expiresAt !== 0) this.anyMessageTtl = true;
     }
     const last = entries[entries.length - 1];
     if (last !== undefined && last.seq >= this.nextSeq) this.nextSeq = last.seq + 1;
+    // Recovery chose what is resident: nothing here is for page-out to scan.
+    this.scanFrom = this.ready.length;
   }
 
   /** A delivered entry was acknowledged. */
@@ -211,15 +283,20 @@ export class Queue implements BindingDestination {
     for (const entry of sorted) {
       this.unacked--;
       entry.redelivered = true;
-      this.ready.requeue(entry);
+      const at = this.ready.requeue(entry);
       this.readyBytesTotal += entry.message.size;
+      // A requeued entry is resident (it was delivered) and lands at or near the head.
+      if (at < this.scanFrom) this.scanFrom++;
+      if (this.pagedEntries !== 0 && at <= this.residentCount) this.residentCount++;
     }
     this.deliverAvailable();
+    this.host.queueChanged?.(this);
   }
 
   /** A delivered entry's consumer is gone but its message stays unacked elsewhere (no state change). */
   private afterSettle(): void {
     if (this.ready.length > 0) this.deliverAvailable();
+    this.host.queueChanged?.(this);
   }
 
   addConsumer(consumer: Consumer): void {
@@ -249,6 +326,7 @@ export class Queue implements BindingDestination {
     } else if (this.policy.singleActiveConsumer && i === 0) {
       this.deliverAvailable();
     }
+    this.host.queueChanged?.(this);
     return false;
   }
 
@@ -262,6 +340,12 @@ export class Queue implements BindingDestination {
     for (const entry of this.ready) this.host.settled(this, entry);
     this.ready.clear();
     this.readyBytesTotal = 0;
+    this.pagedEntries = 0;
+    this.residentCount = 0;
+    this.scanFrom = 0;
+    // A get waiting for a paged-out head now finds the queue empty (or gone).
+    this.wakeHeadWaiters();
+    this.host.queueChanged?.(this);
     return n;
   }
 
@@ -271,6 +355,8 @@ export class Queue implements BindingDestination {
     this.clearExpiryTimer();
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
     this.ttlTimer = undefined;
+    if (this.loadRetryTimer) clearTimeout(this.loadRetryTimer);
+    this.loadRetryTimer = undefined;
     const n = this.purge();
     const consumers = this.consumerList.splice(0);
     for (const c of consumers) c.cancelledByBroker(this);
@@ -343,10 +429,17 @@ export class Queue implements BindingDestination {
     while (this.ready.length > 0
       && ((p.maxLength !== undefined && this.ready.length > p.maxLength)
         || (p.maxLengthBytes !== undefined && this.readyBytesTotal > p.maxLengthBytes))) {
-      const entry = this.ready.shift()!;
-      this.readyBytesTotal -= entry.message.size;
+      const entry = this.ready.peek()!;
+      if (entry.message.body === null && p.deadLetterExchange !== undefined) {
+        // Dead-lettering needs the content: the read-ahead's completion trims again.
+        this.readAhead();
+        return;
+      }
+      this.ready.shift();
+      this.shifted(entry, false);
       this.drop(entry, 'maxlen');
     }
+    this.readAheadIfLow();
   }
 
   private drop(entry: QueueEntry, reason: DeadLetterReason): void {
@@ -364,7 +457,7 @@ export class Queue implements BindingDestination {
   /** Per-message `expiration` and x-message-ttl: the lower wins (RabbitMQ). */
   private expiryFor(message: Message): number {
     let ttl = this.policy.messageTtl;
-    const exp = message.properties.expiration;
+    const exp = message.properties!.expiration; // at enqueue: resident
     if (exp !== undefined) {
       const n = Number(exp);
       if (Number.isInteger(n) && n >= 0) {
@@ -386,16 +479,184 @@ export class Queue implements BindingDestination {
       const head = this.ready.peek();
       if (head === undefined || head.expiresAt === 0) break;
       if (head.expiresAt > now) {
+        this.readAheadIfLow();
         this.scheduleTtl(head.expiresAt);
         return;
       }
+      if (head.message.body === null && this.policy.deadLetterExchange !== undefined) {
+        // Dead-lettering needs the content: the read-ahead's completion expires it.
+        this.readAhead();
+        return;
+      }
       this.ready.shift();
-      this.readyBytesTotal -= head.message.size;
+      // No read-ahead per expired head: a run of them is dropped without reading any.
+      this.shifted(head, false);
       this.drop(head, 'expired');
     }
+    this.readAheadIfLow();
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
     this.ttlTimer = undefined;
     this.ttlTimerAt = 0;
+  }
+
+  // ------------------------------------------------------------------ paging
+
+  /**
+   * Bookkeeping for the head entry just shifted out of the ready list (every shift goes through here);
+   * starts a read-ahead when the resident entries at the head fall below half the window.
+   */
+  private shifted(entry: QueueEntry, readAhead = true): void {
+    this.readyBytesTotal -= entry.message.size;
+    if (this.scanFrom > 0) this.scanFrom--;
+    if (this.pagedEntries === 0) return;
+    if (this.residentCount > 0) this.residentCount--;
+    else if (entry.message.body === null) this.pagedEntries--;
+    if (readAhead) this.readAheadIfLow();
+  }
+
+  private readAheadIfLow(): void {
+    if (this.pagedEntries !== 0 && !this.loading && this.residentCount * 2 < this.windowEntries()) this.readAhead();
+  }
+
+  /**
+   * Read-ahead window in entries: READ_AHEAD_ENTRIES, fewer when the queue's messages are large (the
+   * window holds at most the budget's windowBytes at the queue's average message size).
+   */
+  private windowEntries(): number {
+    const budget = this.host.budget;
+    if (budget === null) return READ_AHEAD_ENTRIES;
+    const n = this.ready.length;
+    const average = n === 0 ? 1 : Math.max(1, this.readyBytesTotal / n);
+    return Math.max(1, Math.min(READ_AHEAD_ENTRIES, Math.floor(budget.windowBytes / average)));
+  }
+
+  private watch(): void {
+    const budget = this.host.budget;
+    if (budget === null) return;
+    this.watched = true;
+    budget.watch(this);
+  }
+
+  /** Pageable: entries up to the newest seq are written before the commit the budget now waits for. */
+  markCommitPoint(): void {
+    this.commitPoint = this.nextSeq - 1;
+  }
+
+  /**
+   * Pageable: page out, from the entries appended since the last scan, those beyond the read-ahead
+   * window that are written (seq up to the commit point) and held by this queue alone, until the budget
+   * is back under its target. O(entries scanned): each entry is considered once.
+   */
+  pageOut(budget: MemoryBudget): boolean {
+    const list = this.pageList;
+    if (list === null || this.deleted) {
+      this.watched = false;
+      return true;
+    }
+    const n = list.length;
+    const point = this.commitPoint;
+    let i = Math.max(this.scanFrom, this.windowEntries());
+    for (; i < n; i++) {
+      if (budget.underTarget) break;
+      const entry = list.at(i)!;
+      if (entry.seq > point) break;
+      const m = entry.message;
+      if (m.body !== null && m.storeId !== 0 && m.storeRefs === 1 && !m.shared) {
+        budget.pageOut(m);
+        if (this.pagedEntries++ === 0 || i < this.residentCount) this.residentCount = i;
+      }
+    }
+    this.scanFrom = i;
+    if (i < n) return false;
+    this.watched = false;
+    return true;
+  }
+
+  /**
+   * Read the next paged-out entries back, up to the read-ahead window, one batch in flight. Delivery
+   * stops at a paged-out head meanwhile and resumes when the batch is in (afterLoad).
+   */
+  private readAhead(): void {
+    if (this.loading || this.pagedEntries === 0 || this.deleted) return;
+    const list = this.pageList;
+    const budget = this.host.budget;
+    if (list === null || budget === null) return;
+    const end = Math.min(list.length, Math.max(this.windowEntries(), this.residentCount + 1));
+    const batch: Message[] = [];
+    for (let i = this.residentCount; i < end; i++) {
+      const m = list.at(i)!.message;
+      if (m.body === null) batch.push(m);
+    }
+    if (batch.length === 0) {
+      // Everything up to the window end is resident already.
+      this.residentCount = end;
+      return;
+    }
+    this.loading = true;
+    budget.load(batch, (error) => this.afterLoad(batch, error));
+  }
+
+  private afterLoad(batch: readonly Message[], error: Error | null): void {
+    if (this.deleted) {
+      this.loading = false;
+      return;
+    }
+    if (error !== null) {
+      // The store failed (and logged it): retry after a pause rather than at every delivery attempt.
+      this.loadRetryTimer = setTimeout(() => {
+        this.loadRetryTimer = undefined;
+        this.loading = false;
+        this.readAhead();
+      }, LOAD_RETRY_MS);
+      this.wakeHeadWaiters();
+      return;
+    }
+    this.loading = false;
+    // What came back is resident now; a message the store could not return (missing or unreadable
+    // record, logged by the store layer) cannot be delivered: its entry is dropped, its records kept.
+    let lost: Set<Message> | null = null;
+    for (const m of batch) {
+      if (m.body !== null) this.pagedEntries--;
+      else if (m.storeId !== 0) (lost ??= new Set()).add(m);
+    }
+    const list = this.pageList!;
+    let i = this.residentCount;
+    while (i < list.length) {
+      const m = list.at(i)!.message;
+      if (m.body !== null) {
+        i++;
+        continue;
+      }
+      if (lost === null || !lost.has(m)) break;
+      list.removeAt(i);
+      lost.delete(m);
+      this.pagedEntries--;
+      this.readyBytesTotal -= m.size;
+      if (i < this.scanFrom) this.scanFrom--;
+    }
+    this.residentCount = this.pagedEntries === 0 ? 0 : i;
+    this.wakeHeadWaiters();
+    if (this.hasTtl()) this.expireHead();
+    if (this.policy.maxLength !== undefined || this.policy.maxLengthBytes !== undefined) this.dropHeadOverLimit();
+    this.deliverAvailable();
+    this.readAheadIfLow();
+    this.host.queueChanged?.(this);
+  }
+
+  /**
+   * basic.get found the head paged out: `resume` runs once a read-back completes (or the queue is purged
+   * or deleted); the caller then asks again.
+   */
+  whenHeadReadable(resume: () => void): void {
+    (this.headWaiters ??= []).push(resume);
+    this.readAhead();
+  }
+
+  private wakeHeadWaiters(): void {
+    const waiters = this.headWaiters;
+    if (waiters === null) return;
+    this.headWaiters = null;
+    for (const w of waiters) w();
   }
 
   private scheduleTtl(at: number): void {
@@ -406,6 +667,7 @@ export class Queue implements BindingDestination {
       this.ttlTimer = undefined;
       this.ttlTimerAt = 0;
       if (!this.deleted) this.expireHead();
+      this.host.queueChanged?.(this);
     }, Math.max(0, at - Date.now()));
   }
 }

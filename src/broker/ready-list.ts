@@ -13,8 +13,8 @@ export interface ReadyList extends Iterable<QueueEntry> {
   push(entry: QueueEntry): void;
   shift(): QueueEntry | undefined;
   peek(): QueueEntry | undefined;
-  /** Put a delivered entry back at its original position. */
-  requeue(entry: QueueEntry): void;
+  /** Put a delivered entry back at its original position; returns that position (0 = head). */
+  requeue(entry: QueueEntry): number;
   clear(): void;
 }
 
@@ -22,7 +22,7 @@ export function createReadyList(maxPriority: number | undefined): ReadyList {
   return maxPriority === undefined ? new FifoReadyList() : new PriorityReadyList(maxPriority);
 }
 
-function insertBySeq(ring: Ring<QueueEntry>, entry: QueueEntry): void {
+function insertBySeq(ring: Ring<QueueEntry>, entry: QueueEntry): number {
   let lo = 0;
   let hi = ring.length;
   while (lo < hi) {
@@ -31,9 +31,11 @@ function insertBySeq(ring: Ring<QueueEntry>, entry: QueueEntry): void {
     else hi = mid;
   }
   ring.insertAt(lo, entry);
+  return lo;
 }
 
-class FifoReadyList implements ReadyList {
+/** Publish order. Exported for paging, which walks it by position (queue.ts). */
+export class FifoReadyList implements ReadyList {
   private readonly ring = new Ring<QueueEntry>();
 
   get length(): number {
@@ -52,8 +54,26 @@ class FifoReadyList implements ReadyList {
     return this.ring.peek();
   }
 
-  requeue(entry: QueueEntry): void {
-    insertBySeq(this.ring, entry);
+  requeue(entry: QueueEntry): number {
+    return insertBySeq(this.ring, entry);
+  }
+
+  /** The entry at position i (0 = head), O(1). */
+  at(i: number): QueueEntry | undefined {
+    return this.ring.at(i);
+  }
+
+  /**
+   * Remove the entry at position i: O(i), for the rare message that cannot be read back (paging keeps
+   * such entries within its read-ahead window, near the head).
+   */
+  removeAt(i: number): QueueEntry | undefined {
+    if (i === 0) return this.ring.shift();
+    const before: QueueEntry[] = [];
+    for (let k = 0; k < i; k++) before.push(this.ring.shift()!);
+    const removed = this.ring.shift();
+    for (let k = before.length - 1; k >= 0; k--) this.ring.unshift(before[k]!);
+    return removed;
   }
 
   clear(): void {
@@ -80,8 +100,7 @@ class PriorityReadyList implements ReadyList {
 
   /** A message without priority counts as 0; one above the maximum as the maximum (RabbitMQ). */
   private ringFor(entry: QueueEntry): Ring<QueueEntry> {
-    const p = entry.message.properties.priority ?? 0;
-    return this.rings[Math.min(Math.max(p, 0), this.maxPriority)]!;
+    return this.rings[Math.min(entry.message.priority, this.maxPriority)]!;
   }
 
   push(entry: QueueEntry): void {
@@ -109,9 +128,11 @@ class PriorityReadyList implements ReadyList {
     return undefined;
   }
 
-  requeue(entry: QueueEntry): void {
-    insertBySeq(this.ringFor(entry), entry);
+  /** Position within the entry's priority ring (paging never applies to priority queues). */
+  requeue(entry: QueueEntry): number {
+    const at = insertBySeq(this.ringFor(entry), entry);
     this.count++;
+    return at;
   }
 
   clear(): void {

@@ -13,6 +13,7 @@ import { type Binding, type BindingDestination, makeBinding, bindingIdentity } f
 import type { ConnectionOwner } from './consumer.js';
 import { Exchange } from './exchange.js';
 import { isExchangeType, validateBindingArguments, type RouteCollector } from './exchange-types/index.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { Message, type QueueEntry } from './message.js';
 import { Queue, type DeadLetterReason, type QueueHost } from './queue.js';
 import { assertArgumentsEquivalent, parseQueueArguments } from './queue-arguments.js';
@@ -80,6 +81,17 @@ export interface VhostPersistence {
   afterCommit(callback: (err: Error | null) => void): void;
   /** True while the store is behind: the server stops reading from publishers until it catches up. */
   readonly overloaded: boolean;
+  /** The memory budget durable queues page messages out against; null when the store keeps everything in memory. */
+  readonly budget: MemoryBudget | null;
+}
+
+/**
+ * Watches queue state for the embedding API's waitFor. Attached only while someone waits, so with none the
+ * model's hooks cost one null check.
+ */
+export interface QueueObserver {
+  /** The queue was declared or deleted, or its ready/unacked/consumer counts may have changed. */
+  queueChanged(queue: Queue): void;
 }
 
 /** Exchanges every vhost has (RabbitMQ's rabbit_vhost default set). */
@@ -101,6 +113,8 @@ export class VirtualHost implements QueueHost, RouteCollector {
   persistence: VhostPersistence | null = null;
   /** Called when a queue goes away (deleted, auto-deleted, expired, owner closed). */
   onQueueDeleted: ((queue: Queue) => void) | null = null;
+  /** See QueueObserver; null unless someone waits. */
+  observer: QueueObserver | null = null;
 
   private epoch = 0;
   /** Routing scratch space, reused by every publish (no allocation per message). */
@@ -201,6 +215,7 @@ export class VirtualHost implements QueueHost, RouteCollector {
     });
     this.queues.set(name, queue);
     if (durable && !loading) this.persistence?.queueDeclared(queue);
+    this.queueChanged(queue);
     return { queue, created: true };
   }
 
@@ -250,7 +265,21 @@ export class VirtualHost implements QueueHost, RouteCollector {
     const count = queue.destroy();
     if (queue.durable) this.persistence?.queueDeleted(queue);
     this.onQueueDeleted?.(queue);
+    this.queueChanged(queue);
     return count;
+  }
+
+  /** Delete a queue whatever its owner or use (the embedding API's reset(), as RabbitMQ's management delete). */
+  removeQueueUnchecked(queue: Queue): number {
+    return this.removeQueue(queue);
+  }
+
+  /**
+   * The broker is stopping and persistence is detached: release every queue so its timers (message TTL,
+   * x-expires) stop and its messages can be collected. Nothing is written: durable state stays as stored.
+   */
+  shutdown(): void {
+    for (const queue of this.queues.values()) queue.destroy();
   }
 
   /** Auto-delete after the last consumer, or x-expires. */
@@ -379,7 +408,8 @@ export class VirtualHost implements QueueHost, RouteCollector {
     for (let i = 0; i < pending.length; i++) {
       const x = pending[i]!;
       this.pushedByCurrent = 0;
-      x.router.route(routingKey, x.readsHeaders ? message.properties.headers : undefined, this);
+      // Resident: routing happens at publish (or dead-letter) time, before any queue could page it out.
+      x.router.route(routingKey, x.readsHeaders ? message.properties!.headers : undefined, this);
       if (this.pushedByCurrent === 0 && x.alternateExchange !== undefined) {
         const ae = this.exchanges.get(x.alternateExchange);
         if (ae !== undefined && ae.routeEpoch !== epoch) {
@@ -410,6 +440,8 @@ export class VirtualHost implements QueueHost, RouteCollector {
       return q.enqueue(message) ? PublishOutcome.Routed : PublishOutcome.Rejected;
     }
     const targets = this.routedQueues.slice();
+    // Several queues (and their consumers) will hold this one object: none may page it out.
+    message.markShared();
     let outcome: PublishOutcome = PublishOutcome.Unroutable;
     for (const q of targets) {
       if (skip !== null && skip(q)) continue;
@@ -429,7 +461,8 @@ export class VirtualHost implements QueueHost, RouteCollector {
     if (dlx === undefined) return; // RabbitMQ drops the message when the DLX does not exist
     const routingKey = queue.policy.deadLetterRoutingKey ?? message.routingKey;
     const dead = deadLetterProperties(message, queue.name, reason);
-    const republished = new Message(dlxName, routingKey, dead, message.body);
+    // Queues dead-letter resident messages only (a paged-out one is read back first).
+    const republished = new Message(dlxName, routingKey, dead, message.body!);
     const count = dlx.isDefault
       ? this.routeDefault(routingKey)
       : this.route(dlx, routingKey, republished);
@@ -443,6 +476,11 @@ export class VirtualHost implements QueueHost, RouteCollector {
     return this.routedQueues.length;
   }
 
+  /** QueueHost: the persistence's memory budget, when messages may be paged out. */
+  get budget(): MemoryBudget | null {
+    return this.persistence?.budget ?? null;
+  }
+
   enqueued(queue: Queue, entry: QueueEntry): void {
     if (queue.durable && entry.message.persistent) this.persistence?.messageEnqueued(queue, entry);
   }
@@ -453,6 +491,10 @@ export class VirtualHost implements QueueHost, RouteCollector {
 
   delivered(queue: Queue, entry: QueueEntry): void {
     if (queue.durable && entry.message.storeId !== 0) this.persistence?.messageDelivered(queue, entry);
+  }
+
+  queueChanged(queue: Queue): void {
+    if (this.observer !== null) this.observer.queueChanged(queue);
   }
 
   // ------------------------------------------------------------------ helpers

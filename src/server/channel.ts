@@ -146,7 +146,8 @@ export class Channel {
     const w = this.host.writer;
     const buf = w.reserve(sizeBasicDeliver(a));
     w.commit(encodeBasicDeliver(buf, w.offset, this.number, a));
-    w.writeContent(this.number, ClassId.Basic, m.properties.raw, m.body);
+    // Queues deliver resident messages only (delivery stops at a paged-out head until it is read back).
+    w.writeContent(this.number, ClassId.Basic, m.properties!.raw, m.body!);
     this.host.wrote();
   }
 

@@ -3,6 +3,10 @@
  * channels, and closing. Errors become replies here: a soft error closes its channel, a hard one the
  * connection (connection.close, then wait for close-ok); anything that is not an AmqpError is a bug:
  * logged with its stack, answered with 541, and only this connection goes.
+ *
+ * A handler may suspend the connection's input (SuspendInput, thrown out of the parser's push()): the
+ * socket is paused, the parser keeps the bytes after the suspended frame, and once the handler's wait is
+ * over it runs again and parsing resumes from those bytes, so frames are still handled in order.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'winston';
@@ -21,6 +25,7 @@ import { authenticate, type Credentials } from './auth.js';
 import { Channel, type ChannelHost } from './channel.js';
 import type { ServerContext } from './server-context.js';
 import { serverProperties } from './server-properties.js';
+import { SuspendInput } from './suspend.js';
 
 export const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
 
@@ -28,6 +33,15 @@ export const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1])
 const OUTBOUND_HIGH_WATER = 512 * 1024;
 /** How long to wait for close-ok after sending connection.close (RabbitMQ waits too, then drops). */
 const CLOSE_OK_TIMEOUT_MS = 5000;
+
+const NO_BYTES = Buffer.alloc(0);
+
+/** A handler waiting (SuspendInput) and where it ran, so its retry is handled like the first run. */
+interface Suspension {
+  readonly input: SuspendInput;
+  readonly channel: Channel;
+  readonly method: Method | undefined;
+}
 
 type ConnectionState = 'header' | 'start' | 'tune' | 'open-wait' | 'open' | 'closing' | 'closed';
 
@@ -55,6 +69,10 @@ export class Connection implements FrameHandler, ChannelHost {
   private socketBlocked = false;
   private storeBlocked = false;
   private deliveryStalled = false;
+  /** Input is suspended: no frame is handled until this handler's retry has run. */
+  private suspension: Suspension | null = null;
+  /** Chunks that arrived while suspended (after pause(), only what was already on its way). */
+  private heldChunks: Buffer[] = [];
   private readonly confirmChannels = new Set<Channel>();
   private readonly flushNow = (): void => this.flush();
 
@@ -64,7 +82,7 @@ export class Connection implements FrameHandler, ChannelHost {
     readonly id: number,
   ) {
     const config = context.config;
-    this.log = context.log.child({ connection: id, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.log = context.log.child({ connection: id, peer: formatPeer(socket.remoteAddress, socket.remotePort) });
     this.maxMessageSize = config.maxMessageSize;
     this.channelMax = config.channelMax;
     this.parser = new FrameParser(this, config.frameMax);
@@ -103,11 +121,26 @@ export class Connection implements FrameHandler, ChannelHost {
 
   private onData(chunk: Buffer): void {
     this.receivedSinceTick = true;
+    if (this.suspension !== null || this.heldChunks.length > 0) {
+      // Suspended, or held bytes not yet parsed (continueInput is due): keep the order.
+      this.heldChunks.push(chunk);
+      return;
+    }
+    this.parse(chunk);
+    this.checkStoreBacklog();
+  }
+
+  /** Feed the parser; a handler that suspends input stops it (the rest stays pending in the parser). */
+  private parse(chunk: Buffer): void {
     try {
       this.parser.push(chunk);
     } catch (err) {
-      this.handleError(err, 0, undefined);
+      if (err instanceof SuspendInput && this.suspension !== null) this.suspend(this.suspension);
+      else this.handleError(err, 0, undefined);
     }
+  }
+
+  private checkStoreBacklog(): void {
     const persistence = this.vhost?.persistence;
     if (persistence?.overloaded && !this.storeBlocked) {
       // Backpressure: the store is behind, so stop reading this publisher until it catches up.
@@ -115,9 +148,61 @@ export class Connection implements FrameHandler, ChannelHost {
       this.socket.pause();
       persistence.afterCommit(() => {
         this.storeBlocked = false;
-        if (!this.socketBlocked && this.state !== 'closed') this.socket.resume();
+        this.resumeReading();
       });
     }
+  }
+
+  /** Resume the socket unless something else still holds it paused. */
+  private resumeReading(): void {
+    if (!this.socketBlocked && !this.storeBlocked && this.suspension === null && this.state !== 'closed') this.socket.resume();
+  }
+
+  // ------------------------------------------------------------------ suspended input (SuspendInput)
+
+  private suspend(s: Suspension): void {
+    this.socket.pause();
+    s.input.wait(() => this.retrySuspended(s));
+  }
+
+  /** The suspended handler may go on: run it again, then parse what is pending behind it. */
+  private retrySuspended(s: Suspension): void {
+    if (this.suspension !== s) return; // cancelled (the connection is closing or closed)
+    this.suspension = null;
+    if (this.state === 'open' && s.channel.state === 'open' && this.channels.get(s.channel.number) === s.channel) {
+      try {
+        try {
+          s.input.retry();
+        } catch (err) {
+          this.channelFailed(s.channel, err, s.method);
+        }
+      } catch (err) {
+        if (err instanceof SuspendInput && this.suspension !== null) {
+          this.suspend(this.suspension);
+          return;
+        }
+        this.handleError(err, s.channel.number, s.method);
+      }
+    }
+    // Not synchronously: this runs inside the queue's read-back completion.
+    setImmediate(this.continueInput);
+  }
+
+  /** Parse the bytes held back while suspended, then read the socket again. */
+  private readonly continueInput = (): void => {
+    if (this.suspension !== null || this.state === 'closed') return;
+    this.parse(NO_BYTES);
+    while (this.suspension === null && this.heldChunks.length > 0) this.parse(this.heldChunks.shift()!);
+    if (this.suspension !== null) return;
+    this.checkStoreBacklog();
+    this.resumeReading();
+  };
+
+  /** Closing: frames behind a suspended handler are read again (close-ok must get through). */
+  private cancelSuspension(): void {
+    if (this.suspension === null) return;
+    this.suspension = null;
+    setImmediate(this.continueInput);
   }
 
   /** Hand the tick's writes to the socket; pause reading while the peer is not reading ours. */
@@ -132,8 +217,9 @@ export class Connection implements FrameHandler, ChannelHost {
     const ok = this.writer.flush();
     if (!ok && !this.socketBlocked) {
       this.socketBlocked = true;
-      // Backpressure: a peer that does not read its confirms and deliveries stops being read from.
-      this.socket.pause();
+      // Backpressure: a peer that does not read its confirms and deliveries stops being read from
+      // (but a closing connection keeps reading, to see close-ok and the peer's FIN).
+      if (this.state !== 'closing') this.socket.pause();
     }
     if (ok && this.deliveryStalled) this.resumeDeliveries();
   }
@@ -141,7 +227,7 @@ export class Connection implements FrameHandler, ChannelHost {
   private onDrain(): void {
     if (!this.socketBlocked) return;
     this.socketBlocked = false;
-    if (this.state !== 'closed' && !this.storeBlocked) this.socket.resume();
+    this.resumeReading();
     this.resumeDeliveries();
   }
 
@@ -190,6 +276,8 @@ export class Connection implements FrameHandler, ChannelHost {
         this.onContentFrame(type, channel, payload, owned);
       }
     } catch (err) {
+      // Out of the parser's push(): parsing stops after this frame (see parse()).
+      if (err instanceof SuspendInput) throw err;
       this.handleError(err, channel, method);
     }
   }
@@ -197,7 +285,7 @@ export class Connection implements FrameHandler, ChannelHost {
   private onConnectionMethod(m: Method): void {
     if (this.state === 'closing') {
       // Waiting for close-ok: everything else is dropped (§2.2.4 connection close).
-      if (m.id === MethodId.ConnectionCloseOk) this.socket.end();
+      if (m.id === MethodId.ConnectionCloseOk) this.finish();
       else if (m.id === MethodId.ConnectionClose) this.sendMethod(0, { id: MethodId.ConnectionCloseOk });
       return;
     }
@@ -217,7 +305,7 @@ export class Connection implements FrameHandler, ChannelHost {
         this.state = 'closing';
         this.sendMethod(0, { id: MethodId.ConnectionCloseOk });
         this.flush();
-        this.socket.end();
+        this.finish();
         return;
       case MethodId.ConnectionCloseOk:
         return;
@@ -287,11 +375,7 @@ export class Connection implements FrameHandler, ChannelHost {
     this.vhost = vhost;
     this.state = 'open';
     this.sendMethod(0, { id: MethodId.ConnectionOpenOk, knownHosts: '' });
-    const product = this.clientProperties.get('product');
-    this.log.info('connection opened', {
-      user: this.username, vhost: vhostName,
-      client: product !== undefined && product.type === 'S' ? product.value.toString() : undefined,
-    });
+    this.log.info('connection opened', { user: this.username, vhost: vhostName, client: this.clientDescription() });
   }
 
   private onChannelMethod(number: number, m: Method): void {
@@ -347,6 +431,10 @@ export class Connection implements FrameHandler, ChannelHost {
 
   /** Soft errors close the channel; hard ones (and bugs) go up to close the connection. */
   private channelFailed(ch: Channel, err: unknown, method: Method | undefined): void {
+    if (err instanceof SuspendInput) {
+      this.suspension = { input: err, channel: ch, method };
+      throw err;
+    }
     if (err instanceof AmqpError && method !== undefined && err.classId === 0) {
       err.classId = method.id >>> 16;
       err.methodId = method.id & 0xffff;
@@ -377,6 +465,7 @@ export class Connection implements FrameHandler, ChannelHost {
     if (this.state === 'closing' || this.state === 'closed') return;
     const level = error.replyCode === ReplyCode.ConnectionForced ? 'info' : 'warn';
     this.log.log(level, `closing connection: ${error.replyText}`);
+    this.cancelSuspension();
     this.teardownChannels();
     this.state = 'closing';
     this.sendMethod(0, {
@@ -385,6 +474,16 @@ export class Connection implements FrameHandler, ChannelHost {
     });
     this.flush();
     this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS);
+  }
+
+  /**
+   * End our side after the close handshake. Reading goes on (a paused socket would never see the peer's
+   * FIN), and a peer that neither reads nor closes is dropped after the close timeout.
+   */
+  private finish(): void {
+    this.socket.resume();
+    this.socket.end();
+    this.closeTimer ??= setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS);
   }
 
   private teardownChannels(): void {
@@ -404,12 +503,23 @@ export class Connection implements FrameHandler, ChannelHost {
     this.state = 'closed';
     if (this.vhost !== undefined) this.vhost.connectionClosed(this.owner);
     this.context.connectionClosed(this);
-    this.log.info('connection closed');
+    this.log.info('connection closed', { user: this.username || undefined, client: this.clientDescription() });
   }
 
   sendMethod(channel: number, m: Method): void {
     this.writer.writeMethod(channel, m);
     this.wrote();
+  }
+
+  /** The client's product and version from its client-properties, for log lines. */
+  private clientDescription(): string | undefined {
+    const text = (key: string): string | undefined => {
+      const v = this.clientProperties.get(key);
+      return v !== undefined && v.type === 'S' ? v.value.toString('utf8') : undefined;
+    };
+    const product = text('product');
+    const version = text('version');
+    return product === undefined ? undefined : version === undefined ? product : `${product} ${version}`;
   }
 
   // ------------------------------------------------------------------ heartbeats
@@ -440,6 +550,12 @@ export class Connection implements FrameHandler, ChannelHost {
   forceClose(reason: string): void {
     this.closeWith(new AmqpError(ReplyCode.ConnectionForced, `broker forced connection closure with reason '${reason}'`));
   }
+}
+
+/** `127.0.0.1:5000`, or `[::1]:5000`; v4-mapped addresses of a dual-stack listener shown as IPv4. */
+function formatPeer(address: string | undefined, port: number | undefined): string {
+  const a = address?.startsWith('::ffff:') ? address.slice(7) : address ?? 'unknown';
+  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
 }
 
 function isLoopback(address: string | undefined): boolean {

@@ -206,12 +206,12 @@ export class LevelStore implements Store {
     this.del(messageKey(id));
   }
 
-  addEntry(queueId: number, seq: number, messageId: number, expiresAt: number): void {
-    this.put(entryKey(queueId, seq), encodeEntry(messageId, false, expiresAt), true);
+  addEntry(queueId: number, seq: number, messageId: number, expiresAt: number, size: number, priority: number, shared: boolean): void {
+    this.put(entryKey(queueId, seq), encodeEntry(messageId, false, expiresAt, size, priority, shared), true);
   }
 
-  markDelivered(queueId: number, seq: number, messageId: number, expiresAt: number): void {
-    this.put(entryKey(queueId, seq), encodeEntry(messageId, true, expiresAt), false);
+  markDelivered(queueId: number, seq: number, messageId: number, expiresAt: number, size: number, priority: number, shared: boolean): void {
+    this.put(entryKey(queueId, seq), encodeEntry(messageId, true, expiresAt, size, priority, shared), false);
   }
 
   deleteEntry(queueId: number, seq: number): void {
@@ -384,7 +384,55 @@ export class LevelStore implements Store {
   }
 
   async readEntries(visit: RecordVisitor<EntryRecord>, corrupt: CorruptVisitor): Promise<void> {
-    await this.scan(KeyPrefix.Entry, (key, value) => ({ ...decodeEntryKey(key), ...decodeEntry(value) }), visit, corrupt);
+    await this.scan(KeyPrefix.Entry, entryRecord, visit, corrupt);
+  }
+
+  async readMessageIds(visit: RecordVisitor<number>, corrupt: CorruptVisitor): Promise<void> {
+    await this.flush();
+    // Keys only: LevelDB still reads the blocks, but no value is copied into JavaScript.
+    const it = this.db.keys(prefixRange(KeyPrefix.Message));
+    try {
+      for (;;) {
+        const chunk = await it.nextv(READ_CHUNK);
+        if (chunk.length === 0) break;
+        for (const key of chunk) {
+          let id: number;
+          try {
+            id = decodeMessageKey(key);
+          } catch (err) {
+            if (!(err instanceof KeyFormatError)) throw err;
+            corrupt({ kind: 'message', key, reason: err.message });
+            continue;
+          }
+          const pending = visit(id);
+          if (pending instanceof Promise) await pending;
+        }
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** One LevelDB multi-get: the reads of a read-ahead batch go to the disk together. */
+  async loadMessages(ids: readonly number[], corrupt?: CorruptVisitor): Promise<(MessageRecord | undefined)[]> {
+    if (ids.length === 0) return [];
+    const keys = ids.map(messageKey);
+    const values = await this.db.getMany(keys);
+    const out: (MessageRecord | undefined)[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const value = values[i];
+      let record: MessageRecord | undefined;
+      if (value !== undefined) {
+        try {
+          record = { id: ids[i]!, ...decodeMessage(value) };
+        } catch (err) {
+          if (!(err instanceof RecordFormatError)) throw err;
+          corrupt?.({ kind: 'message', key: keys[i]!, reason: err.message });
+        }
+      }
+      out.push(record);
+    }
+    return out;
   }
 
   async highestIds(): Promise<{ message: number; queue: number }> {
@@ -433,7 +481,8 @@ export class LevelStore implements Store {
             corrupt({ kind: recordKindOf(key) ?? 'meta', key, reason: err.message });
             continue;
           }
-          visit(record);
+          const pending = visit(record);
+          if (pending instanceof Promise) await pending;
         }
       }
     } finally {
@@ -456,6 +505,18 @@ export class LevelStore implements Store {
     this.closed = true;
     await this.db.close();
   }
+}
+
+/**
+ * One object literal per entry: recovery visits every entry of every queue, and object spread of the key
+ * and value parts measured 3x slower (a million entries: seconds of startup).
+ */
+function entryRecord(key: Buffer, value: Buffer): EntryRecord {
+  const { queueId, seq } = decodeEntryKey(key);
+  const v = decodeEntry(value);
+  return {
+    queueId, seq, messageId: v.messageId, delivered: v.delivered, shared: v.shared, expiresAt: v.expiresAt, size: v.size, priority: v.priority,
+  };
 }
 
 function ignoreCorrupt(): void {

@@ -97,12 +97,12 @@ export class MemoryStore implements Store {
     this.wrote(0);
   }
 
-  addEntry(queueId: number, seq: number, messageId: number, expiresAt: number): void {
-    this.setEntry(queueId, seq, messageId, false, expiresAt);
+  addEntry(queueId: number, seq: number, messageId: number, expiresAt: number, size: number, priority: number, shared: boolean): void {
+    this.setEntry({ queueId, seq, messageId, delivered: false, shared, expiresAt, size, priority });
   }
 
-  markDelivered(queueId: number, seq: number, messageId: number, expiresAt: number): void {
-    this.setEntry(queueId, seq, messageId, true, expiresAt);
+  markDelivered(queueId: number, seq: number, messageId: number, expiresAt: number, size: number, priority: number, shared: boolean): void {
+    this.setEntry({ queueId, seq, messageId, delivered: true, shared, expiresAt, size, priority });
   }
 
   deleteEntry(queueId: number, seq: number): void {
@@ -112,11 +112,11 @@ export class MemoryStore implements Store {
     this.wrote(0);
   }
 
-  private setEntry(queueId: number, seq: number, messageId: number, delivered: boolean, expiresAt: number): void {
+  private setEntry(record: EntryRecord): void {
     if (this.closed) return;
-    let q = this.data.entries.get(queueId);
-    if (q === undefined) this.data.entries.set(queueId, (q = new Map()));
-    q.set(seq, { queueId, seq, messageId, delivered, expiresAt });
+    let q = this.data.entries.get(record.queueId);
+    if (q === undefined) this.data.entries.set(record.queueId, (q = new Map()));
+    q.set(record.seq, record);
     this.wrote(0);
   }
 
@@ -169,32 +169,47 @@ export class MemoryStore implements Store {
 
   // ------------------------------------------------------------------ recovery reads
 
+  // Records are listed first, then visited: a visitor may write (recovery deletes leftovers) or wait.
+
   async readExchanges(visit: RecordVisitor<ExchangeRecord>, _corrupt: CorruptVisitor): Promise<void> {
     await this.flush();
-    for (const k of sortedKeys(this.data.exchanges)) visit(this.data.exchanges.get(k)!);
+    await visitAll(sortedKeys(this.data.exchanges).map((k) => this.data.exchanges.get(k)!), visit);
   }
 
   async readQueues(visit: RecordVisitor<QueueRecord>, _corrupt: CorruptVisitor): Promise<void> {
     await this.flush();
-    for (const k of sortedKeys(this.data.queues)) visit(this.data.queues.get(k)!);
+    await visitAll(sortedKeys(this.data.queues).map((k) => this.data.queues.get(k)!), visit);
   }
 
   async readBindings(visit: RecordVisitor<BindingRecord>, _corrupt: CorruptVisitor): Promise<void> {
     await this.flush();
-    for (const k of sortedKeys(this.data.bindings)) visit(this.data.bindings.get(k)!);
+    await visitAll(sortedKeys(this.data.bindings).map((k) => this.data.bindings.get(k)!), visit);
   }
 
   async readMessages(visit: RecordVisitor<MessageRecord>, _corrupt: CorruptVisitor): Promise<void> {
     await this.flush();
-    for (const id of sortedNumbers(this.data.messages)) visit(this.data.messages.get(id)!);
+    await visitAll(sortedNumbers(this.data.messages).map((id) => this.data.messages.get(id)!), visit);
+  }
+
+  async readMessageIds(visit: RecordVisitor<number>, _corrupt: CorruptVisitor): Promise<void> {
+    await this.flush();
+    await visitAll(sortedNumbers(this.data.messages), visit);
   }
 
   async readEntries(visit: RecordVisitor<EntryRecord>, _corrupt: CorruptVisitor): Promise<void> {
     await this.flush();
+    const records: EntryRecord[] = [];
     for (const queueId of sortedNumbers(this.data.entries)) {
       const q = this.data.entries.get(queueId)!;
-      for (const seq of sortedNumbers(q)) visit(q.get(seq)!);
+      for (const seq of sortedNumbers(q)) records.push(q.get(seq)!);
     }
+    await visitAll(records, visit);
+  }
+
+  async loadMessages(ids: readonly number[], _corrupt?: CorruptVisitor): Promise<(MessageRecord | undefined)[]> {
+    // Writes apply at once here, so this also sees uncommitted ones; the contract promises committed data only.
+    await Promise.resolve();
+    return ids.map((id) => this.data.messages.get(id));
   }
 
   async highestIds(): Promise<{ message: number; queue: number }> {
@@ -212,6 +227,13 @@ export class MemoryStore implements Store {
     await this.flush();
     this.closed = true;
     this.data.inUse = false;
+  }
+}
+
+async function visitAll<R>(records: readonly R[], visit: RecordVisitor<R>): Promise<void> {
+  for (const r of records) {
+    const pending = visit(r);
+    if (pending instanceof Promise) await pending;
   }
 }
 

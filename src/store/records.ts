@@ -8,14 +8,21 @@
  *   queue     v1 id:u64 flags:u8(autoDelete=1) arguments:table
  *   binding   v1                                     (the identity is the key)
  *   message   v1 exchange:shortstr routingKey:shortstr properties:u32-prefixed body:rest
- *   entry     v1 flags:u8(delivered=1) messageId:u64 expiresAt:u64(ms since epoch, 0 = none)
+ *   entry     v2 flags:u8(delivered=1, shared=2) messageId:u64 expiresAt:u64(ms since epoch, 0 = none)
+ *                bodySize:u32 priority:u8
  *   meta      v1 format:u32
+ *
+ * Entry v2 carries what a queue needs to hold a message paged out (its body size and priority) and
+ * whether several queues share the message, so recovery builds a long queue from its entries alone and
+ * reads message records only for what it keeps in memory. (v1, without them, never shipped.)
  */
 import { fieldTableSize, readFieldTable, writeFieldTable } from '../protocol/field-table.js';
 import type { FieldTable } from '../types/field-table.js';
 import { readU64, writeU64 } from './keys.js';
 
 export const RECORD_VERSION = 1;
+/** Entry records have their own version (see the layout above). */
+export const ENTRY_RECORD_VERSION = 2;
 
 /** The layout of keys and records as a whole; a data directory with another format is refused. */
 export const STORE_FORMAT = 1;
@@ -50,15 +57,22 @@ export interface MessageValue {
 export interface EntryValue {
   readonly messageId: number;
   readonly delivered: boolean;
+  /** The message was routed to more than one queue (it is kept in memory, never paged out). */
+  readonly shared: boolean;
   readonly expiresAt: number;
+  /** The message's body size in bytes. */
+  readonly size: number;
+  /** The message's priority property, 0 when absent. */
+  readonly priority: number;
 }
 
 const EXCHANGE_AUTO_DELETE = 1;
 const EXCHANGE_INTERNAL = 2;
 const QUEUE_AUTO_DELETE = 1;
 const ENTRY_DELIVERED = 1;
+const ENTRY_SHARED = 2;
 
-export const ENTRY_VALUE_SIZE = 18;
+export const ENTRY_VALUE_SIZE = 23;
 
 // ------------------------------------------------------------------------------------------ encoders
 
@@ -101,12 +115,16 @@ export function encodeMessage(exchange: string, routingKey: string, properties: 
   return buf;
 }
 
-export function encodeEntry(messageId: number, delivered: boolean, expiresAt: number): Buffer {
+export function encodeEntry(
+  messageId: number, delivered: boolean, expiresAt: number, size: number, priority: number, shared: boolean,
+): Buffer {
   const buf = Buffer.allocUnsafe(ENTRY_VALUE_SIZE);
-  buf[0] = RECORD_VERSION;
-  buf[1] = delivered ? ENTRY_DELIVERED : 0;
+  buf[0] = ENTRY_RECORD_VERSION;
+  buf[1] = (delivered ? ENTRY_DELIVERED : 0) | (shared ? ENTRY_SHARED : 0);
   writeU64(buf, 2, messageId);
   writeU64(buf, 10, expiresAt);
+  buf.writeUInt32BE(size, 18);
+  buf[22] = priority;
   return buf;
 }
 
@@ -152,12 +170,16 @@ export function decodeMessage(buf: Buffer): MessageValue {
 }
 
 export function decodeEntry(buf: Buffer): EntryValue {
-  const r = new ValueReader(buf);
+  const r = new ValueReader(buf, ENTRY_RECORD_VERSION);
   const flags = r.byte();
   const messageId = r.u64();
   const expiresAt = r.u64();
+  const size = r.u32();
+  const priority = r.byte();
   r.end();
-  return { messageId, delivered: (flags & ENTRY_DELIVERED) !== 0, expiresAt };
+  return {
+    messageId, delivered: (flags & ENTRY_DELIVERED) !== 0, shared: (flags & ENTRY_SHARED) !== 0, expiresAt, size, priority,
+  };
 }
 
 export function decodeFormat(buf: Buffer): number {
@@ -185,9 +207,9 @@ function writeShortstr(buf: Buffer, off: number, s: string, n: number): number {
 class ValueReader {
   private off = 1;
 
-  constructor(private readonly buf: Buffer) {
+  constructor(private readonly buf: Buffer, version: number = RECORD_VERSION) {
     if (buf.length === 0) throw new RecordFormatError('empty record');
-    if (buf[0] !== RECORD_VERSION) throw new RecordFormatError(`record version ${buf[0]} (this Warren reads version ${RECORD_VERSION})`);
+    if (buf[0] !== version) throw new RecordFormatError(`record version ${buf[0]} (this Warren reads version ${version})`);
   }
 
   private need(n: number, what: string): void {

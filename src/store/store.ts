@@ -6,7 +6,8 @@
  * Writes are commands queued in call order and applied in that order; none returns a promise (they are
  * on the publish and ack paths). `afterCommit` is how a caller learns its writes are durable: it is the
  * only signal a publisher confirm or tx.commit-ok may wait for. Reads are for recovery: they first wait
- * for every queued write, then visit records in key order (entries: by queue id, then seq).
+ * for every queued write, then visit records in key order (entries: by queue id, then seq). One read
+ * serves running queues too: loadMessages, which reads paged-out messages back by id.
  */
 import type { FieldTable } from '../types/field-table.js';
 import type { RecordKind } from './keys.js';
@@ -53,8 +54,14 @@ export interface EntryRecord {
   readonly messageId: number;
   /** The entry had been delivered (and not acked) at least once: it comes back with redelivered set. */
   readonly delivered: boolean;
+  /** The message was routed to more than one queue when published. */
+  readonly shared: boolean;
   /** Absolute expiry in ms since the epoch, 0 for none. */
   readonly expiresAt: number;
+  /** The message's body size in bytes (recovery holds a paged-out message without reading it). */
+  readonly size: number;
+  /** The message's priority property (0 when absent). */
+  readonly priority: number;
 }
 
 /** A record that could not be decoded: recovery logs it with its key, skips it and counts it. */
@@ -76,8 +83,9 @@ export interface StoreStats {
   bytes: number;
 }
 
+/** A visitor may return a promise: the read waits for it before visiting the next record. Other results are ignored. */
 export interface RecordVisitor<R> {
-  (record: R): void;
+  (record: R): unknown;
 }
 export type CorruptVisitor = (record: CorruptRecord) => void;
 
@@ -98,10 +106,13 @@ export interface Store {
   /** A new message; `id` was never used before (ids only grow). */
   addMessage(id: number, exchange: string, routingKey: string, properties: Buffer, body: Buffer): void;
   deleteMessage(id: number): void;
-  /** A new entry; (queueId, seq) was never used before. */
-  addEntry(queueId: number, seq: number, messageId: number, expiresAt: number): void;
+  /**
+   * A new entry; (queueId, seq) was never used before. `size` (body bytes) and `priority` describe the
+   * message; `shared`: it was routed to more than one queue.
+   */
+  addEntry(queueId: number, seq: number, messageId: number, expiresAt: number, size: number, priority: number, shared: boolean): void;
   /** Rewrite an existing entry with its delivered flag set. */
-  markDelivered(queueId: number, seq: number, messageId: number, expiresAt: number): void;
+  markDelivered(queueId: number, seq: number, messageId: number, expiresAt: number, size: number, priority: number, shared: boolean): void;
   deleteEntry(queueId: number, seq: number): void;
 
   // ---- durability
@@ -123,8 +134,18 @@ export interface Store {
   readMessages(visit: RecordVisitor<MessageRecord>, corrupt: CorruptVisitor): Promise<void>;
   /** Every entry of every queue, by queue id then seq (FIFO order). */
   readEntries(visit: RecordVisitor<EntryRecord>, corrupt: CorruptVisitor): Promise<void>;
+  /** The ids of every message record, ascending, without reading their values (orphan cleanup). */
+  readMessageIds(visit: RecordVisitor<number>, corrupt: CorruptVisitor): Promise<void>;
   /** The highest message id and queue id in use (also by records that fail to decode), 0 if none. */
   highestIds(): Promise<{ message: number; queue: number }>;
+
+  // ---- paging
+  /**
+   * Read messages by id, in the order asked: `undefined` for an id with no record, or with one that
+   * cannot be decoded (reported to `corrupt`). Reads committed data only: ask for messages whose writes
+   * an afterCommit callback (or flush) has confirmed. Does not wait for queued writes.
+   */
+  loadMessages(ids: readonly number[], corrupt?: CorruptVisitor): Promise<(MessageRecord | undefined)[]>;
 
   /** Write everything queued, then release the backend. Writes after close are dropped. Idempotent. */
   close(): Promise<void>;

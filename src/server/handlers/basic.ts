@@ -2,6 +2,7 @@
 import { DIRECT_REPLY_QUEUE } from '../../broker/direct-reply.js';
 import { Message } from '../../broker/message.js';
 import { generateName } from '../../broker/names.js';
+import { HEAD_PAGED } from '../../broker/queue.js';
 import { PublishOutcome } from '../../broker/vhost.js';
 import { accessRefused, notAllowed, notImplemented, preconditionFailed } from '../../errors.js';
 import { ClassId, ReplyCode } from '../../protocol/generated/constants.js';
@@ -12,6 +13,7 @@ import { fieldNumber } from '../../types/field-table.js';
 import type { Channel } from '../channel.js';
 import { ChannelConsumer } from '../channel-consumer.js';
 import { ContentProperties } from '../content-properties.js';
+import { SuspendInput } from '../suspend.js';
 import { expandQueueName } from './queue-names.js';
 
 export function handleBasicMethod(ch: Channel, m: Method, properties: Buffer, body: Buffer): boolean {
@@ -108,7 +110,8 @@ export function routePublished(ch: Channel, exchange: string, mandatory: boolean
       id: MethodId.BasicReturn, replyCode: ReplyCode.NoRoute, replyText: 'NO_ROUTE',
       exchange, routingKey: message.routingKey,
     });
-    ch.host.writer.writeContent(ch.number, ClassId.Basic, message.properties.raw, message.body);
+    // Unroutable: no queue took it, so it is the resident message just published.
+    ch.host.writer.writeContent(ch.number, ClassId.Basic, message.properties!.raw, message.body!);
     ch.host.wrote();
   }
   if (seq !== 0) {
@@ -144,6 +147,11 @@ function consumeDirectReply(ch: Channel, m: BasicConsume, tag: string): void {
 function get(ch: Channel, m: BasicGet): void {
   const queue = ch.vhost.queueForUse(expandQueueName(ch, m.queue), ch.host.owner);
   const entry = queue.get(m.noAck);
+  if (entry === HEAD_PAGED) {
+    // The head message is on disk, being read back: it is there, so get-empty would be wrong. This
+    // connection's input waits until it is back, then the get runs again (connection.ts).
+    throw new SuspendInput((resume) => queue.whenHeadReadable(resume), () => get(ch, m));
+  }
   if (entry === undefined) {
     ch.send({ id: MethodId.BasicGetEmpty, clusterId: '' });
     return;
@@ -154,7 +162,8 @@ function get(ch: Channel, m: BasicGet): void {
     id: MethodId.BasicGetOk, deliveryTag: tag, redelivered: entry.redelivered,
     exchange: message.exchange, routingKey: message.routingKey, messageCount: queue.messageCount,
   });
-  ch.host.writer.writeContent(ch.number, ClassId.Basic, message.properties.raw, message.body);
+  // Queue.get hands out resident heads only.
+  ch.host.writer.writeContent(ch.number, ClassId.Basic, message.properties!.raw, message.body!);
   ch.host.wrote();
 }
 

@@ -8,7 +8,7 @@ import { Level } from 'level';
 import { KeyPrefix, entityKey, entryKey, messageKey, metaKey } from '../../../src/store/keys.js';
 import { LevelStore, openLevelStore } from '../../../src/store/level-store.js';
 import { encodeEntry, encodeFormat, encodeMessage } from '../../../src/store/records.js';
-import { StoreError, StoreErrorCode } from '../../../src/store/store.js';
+import { type CorruptRecord, StoreError, StoreErrorCode } from '../../../src/store/store.js';
 import { tableOf } from '../../../src/types/field-table.js';
 import { snapshot, storeContract } from './store-contract.js';
 
@@ -64,7 +64,7 @@ describe('LevelStore', () => {
     store = await openLevelStore(dir);
     for (let i = 1; i <= 500; i++) {
       store.addMessage(i, '', 'q', Buffer.alloc(0), Buffer.alloc(100));
-      store.addEntry(1, i, i, 0);
+      store.addEntry(1, i, i, 0, 100, 0, false);
     }
     expect(store.backlogOps).to.equal(1000);
     await store.flush();
@@ -76,8 +76,8 @@ describe('LevelStore', () => {
   it('a message added and deleted before its batch is written costs no write', async () => {
     store = await openLevelStore(dir);
     store.addMessage(1, '', 'q', Buffer.alloc(0), Buffer.alloc(1024));
-    store.addEntry(1, 1, 1, 0);
-    store.markDelivered(1, 1, 1, 0);
+    store.addEntry(1, 1, 1, 0, 1024, 0, false);
+    store.markDelivered(1, 1, 1, 0, 1024, 0, false);
     store.deleteEntry(1, 1);
     store.deleteMessage(1);
     expect(store.backlogOps).to.equal(0);
@@ -91,7 +91,7 @@ describe('LevelStore', () => {
     store.addMessage(1, '', 'q', Buffer.alloc(0), Buffer.alloc(10));
     await store.flush();
     store.deleteMessage(1);
-    store.addEntry(2, 1, 1, 0); // fresh again: cancelled by the delete below
+    store.addEntry(2, 1, 1, 0, 10, 0, false); // fresh again: cancelled by the delete below
     store.deleteEntry(2, 1);
     await store.flush();
     expect(store.stats.batches).to.equal(2);
@@ -141,7 +141,7 @@ describe('LevelStore', () => {
     store = await openLevelStore(dir);
     store.putQueue({ vhost: '/', name: 'good', id: 1, autoDelete: false, arguments: tableOf([]) });
     store.addMessage(1, '', 'good', Buffer.alloc(0), Buffer.from('fine'));
-    store.addEntry(1, 1, 1, 0);
+    store.addEntry(1, 1, 1, 0, 1024, 0, false);
     await store.close();
     store = undefined;
 
@@ -151,7 +151,7 @@ describe('LevelStore', () => {
     badVersion[0] = 99;
     const bad: Array<[Buffer, Buffer]> = [
       [messageKey(2), badVersion],
-      [entryKey(1, 2), encodeEntry(2, false, 0).subarray(0, 10)],
+      [entryKey(1, 2), encodeEntry(2, false, 0, 1, 0, false).subarray(0, 10)],
       [entityKey(KeyPrefix.Queue, '/', 'broken'), Buffer.of(1, 0, 0)],
       [Buffer.concat([entityKey(KeyPrefix.Exchange, '/', 'x'), Buffer.of(0)]), Buffer.of(1, 6, 0x64, 0x69, 0x72, 0x65, 0x63, 0x74, 0, 0, 0, 0, 0)],
       [Buffer.of(KeyPrefix.Binding, 5, 0x61), Buffer.of(1)],
@@ -170,6 +170,24 @@ describe('LevelStore', () => {
     expect(s.corrupt.find((c) => c.key.equals(messageKey(2)))!.reason).to.match(/record version 99/);
     // A malformed key does not hide the ids that are in use.
     expect((await store.highestIds()).message).to.equal(2);
+    // Reading back by id: the undecodable record is reported and comes back undefined.
+    const loadCorrupt: CorruptRecord[] = [];
+    const loaded = await store.loadMessages([2, 1], (c) => {
+      loadCorrupt.push(c);
+    });
+    expect(loaded.map((m) => m?.body.toString())).to.deep.equal([undefined, 'fine']);
+    expect(loadCorrupt.map((c) => [c.kind, c.key.toString('hex')])).to.deep.equal([['message', messageKey(2).toString('hex')]]);
+    expect(loadCorrupt[0]!.reason).to.match(/record version 99/);
+    // Listing ids reads keys only: the bad value does not matter, the bad key is reported.
+    const ids: number[] = [];
+    const idCorrupt: CorruptRecord[] = [];
+    await store.readMessageIds((id) => {
+      ids.push(id);
+    }, (c) => {
+      idCorrupt.push(c);
+    });
+    expect(ids).to.deep.equal([1, 2]);
+    expect(idCorrupt.map((c) => c.key.toString('hex'))).to.deep.equal([Buffer.of(KeyPrefix.Message, 1, 2).toString('hex')]);
   });
 
   it('refuses a directory held by another running process, touching nothing', async function () {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
-  ENTRY_VALUE_SIZE, RECORD_VERSION, RecordFormatError, decodeBinding, decodeEntry, decodeExchange, decodeFormat,
+  ENTRY_RECORD_VERSION, ENTRY_VALUE_SIZE, RECORD_VERSION, RecordFormatError, decodeBinding, decodeEntry, decodeExchange, decodeFormat,
   decodeMessage, decodeQueue, encodeBinding, encodeEntry, encodeExchange, encodeFormat, encodeMessage, encodeQueue,
 } from '../../../src/store/records.js';
 import { type FieldTable, field, tableOf } from '../../../src/types/field-table.js';
@@ -52,12 +52,16 @@ describe('store records', () => {
     ));
   });
 
-  it('round-trips entries in a fixed 18 bytes', () => {
-    fc.assert(fc.property(fc.maxSafeNat(), fc.boolean(), fc.maxSafeNat(), (messageId, delivered, expiresAt) => {
-      const buf = encodeEntry(messageId, delivered, expiresAt);
-      expect(buf.length).to.equal(ENTRY_VALUE_SIZE);
-      expect(decodeEntry(buf)).to.deep.equal({ messageId, delivered, expiresAt });
-    }));
+  it('round-trips entries in a fixed 23 bytes, with body size, priority and sharing', () => {
+    fc.assert(fc.property(
+      fc.maxSafeNat(), fc.boolean(), fc.maxSafeNat(), fc.nat({ max: 0xffff_ffff }), fc.nat({ max: 255 }), fc.boolean(),
+      (messageId, delivered, expiresAt, size, priority, shared) => {
+        const buf = encodeEntry(messageId, delivered, expiresAt, size, priority, shared);
+        expect(buf.length).to.equal(ENTRY_VALUE_SIZE);
+        expect(buf[0]).to.equal(ENTRY_RECORD_VERSION);
+        expect(decodeEntry(buf)).to.deep.equal({ messageId, delivered, shared, expiresAt, size, priority });
+      },
+    ));
   });
 
   it('round-trips bindings and the format record', () => {
@@ -69,7 +73,7 @@ describe('store records', () => {
     const samples: Array<[Buffer, (b: Buffer) => unknown]> = [
       [encodeExchange({ type: 'direct', autoDelete: false, internal: true, arguments: ARGS }), decodeExchange],
       [encodeQueue({ id: 3, autoDelete: false, arguments: ARGS }), decodeQueue],
-      [encodeEntry(1, true, 2), decodeEntry],
+      [encodeEntry(1, true, 2, 3, 4, true), decodeEntry],
       [encodeFormat(1), decodeFormat],
     ];
     for (const [buf, decode] of samples) {
@@ -78,10 +82,14 @@ describe('store records', () => {
       }
       expect(() => decode(Buffer.concat([buf, Buffer.of(0)]))).to.throw(RecordFormatError, /trailing/);
       const future = Buffer.from(buf);
-      future[0] = RECORD_VERSION + 1;
-      expect(() => decode(future)).to.throw(RecordFormatError, /record version 2/);
+      future[0] = 9;
+      expect(() => decode(future)).to.throw(RecordFormatError, /record version 9/);
     }
-    const msg = encodeMessage('e', 'r', Buffer.from('props'), Buffer.from('body'));
+    // Entries are at their own version 2; a version-1 entry (never shipped) is refused.
+    const v1 = encodeEntry(1, false, 0, 0, 0, false);
+    v1[0] = 1;
+    expect(() => decodeEntry(v1)).to.throw(RecordFormatError, /record version 1 \(this Warren reads version 2\)/);
+        const msg = encodeMessage('e', 'r', Buffer.from('props'), Buffer.from('body'));
     // A message's body is the rest of the record, so only cuts inside the header fields are detectable.
     for (let n = 0; n < 1 + 2 + 2 + 4 + 5; n++) expect(() => decodeMessage(msg.subarray(0, n))).to.throw(RecordFormatError);
     expect(() => decodeBinding(Buffer.of(RECORD_VERSION, 0))).to.throw(RecordFormatError);

@@ -32,11 +32,21 @@ export async function snapshot(store: Store): Promise<Snapshot> {
   const corrupt = (c: CorruptRecord): void => {
     s.corrupt.push(c);
   };
-  await store.readExchanges((r) => s.exchanges.push(r), corrupt);
-  await store.readQueues((r) => s.queues.push(r), corrupt);
-  await store.readBindings((r) => s.bindings.push(r), corrupt);
-  await store.readMessages((r) => s.messages.push(r), corrupt);
-  await store.readEntries((r) => s.entries.push(r), corrupt);
+  await store.readExchanges((r) => {
+    s.exchanges.push(r);
+  }, corrupt);
+  await store.readQueues((r) => {
+    s.queues.push(r);
+  }, corrupt);
+  await store.readBindings((r) => {
+    s.bindings.push(r);
+  }, corrupt);
+  await store.readMessages((r) => {
+    s.messages.push(r);
+  }, corrupt);
+  await store.readEntries((r) => {
+    s.entries.push(r);
+  }, corrupt);
   return s;
 }
 
@@ -183,24 +193,93 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       expect(m3.body.equals(big)).to.equal(true);
     });
 
-    it('returns entries by queue id then seq (FIFO), with their delivered flag and expiry', async () => {
+    it('returns entries by queue id then seq (FIFO), with their delivered flag, expiry, size, priority and sharing', async () => {
       let store = await open();
       // Out of order on purpose; seqs straddle byte boundaries so big-endian order matters.
       const writes: Array<[number, number]> = [[2, 1], [1, 256], [1, 255], [1, 1], [2, 2 ** 33], [1, 65536], [300, 5]];
-      for (const [q, seq] of writes) store.addEntry(q, seq, 1000 + seq, q === 2 ? 1234567890123 : 0);
-      store.markDelivered(1, 255, 1255, 0);
+      for (const [q, seq] of writes) store.addEntry(q, seq, 1000 + seq, q === 2 ? 1234567890123 : 0, seq % 7, q === 300 ? 255 : 0, q === 300);
+      store.markDelivered(1, 255, 1255, 0, 255 % 7, 0, false);
       store = await reopen(store);
       const { entries } = await snapshot(store);
       expect(entries.map((e) => [e.queueId, e.seq])).to.deep.equal([[1, 1], [1, 255], [1, 256], [1, 65536], [2, 1], [2, 2 ** 33], [300, 5]]);
       expect(entries.map((e) => e.delivered)).to.deep.equal([false, true, false, false, false, false, false]);
-      expect(entries[4]).to.deep.equal({ queueId: 2, seq: 1, messageId: 1001, delivered: false, expiresAt: 1234567890123 });
+      expect(entries[4]).to.deep.equal({
+        queueId: 2, seq: 1, messageId: 1001, delivered: false, shared: false, expiresAt: 1234567890123, size: 1, priority: 0,
+      });
+      expect(entries[1]).to.include({ messageId: 1255, delivered: true, size: 255 % 7 });
+      expect(entries[6]).to.include({ shared: true, priority: 255, size: 5 });
       expect(entries[0]!.messageId).to.equal(1001);
+    });
+
+    it('keeps the largest body size an entry can describe', async () => {
+      let store = await open();
+      store.addEntry(1, 1, 1, 0, 0xffff_ffff, 9, false);
+      store = await reopen(store);
+      expect((await snapshot(store)).entries[0]).to.include({ size: 0xffff_ffff, priority: 9 });
+    });
+
+    it('loads messages by id in the order asked, undefined for ids without a record', async () => {
+      let store = await open();
+      for (const id of [5, 2 ** 33, 7]) store.addMessage(id, 'x', `rk${id}`, Buffer.from([0x10, 0x00, 0x02]), Buffer.from(`body-${id}`));
+      store.addMessage(8, '', 'gone', Buffer.alloc(0), Buffer.from('gone'));
+      await store.flush();
+      store.deleteMessage(8);
+      store = await reopen(store);
+      const got = await store.loadMessages([7, 6, 2 ** 33, 8, 5, 7]);
+      expect(got.map((m) => m?.body.toString())).to.deep.equal(['body-7', undefined, `body-${2 ** 33}`, undefined, 'body-5', 'body-7']);
+      const m = got[2]!;
+      expect([m.id, m.exchange, m.routingKey]).to.deep.equal([2 ** 33, 'x', `rk${2 ** 33}`]);
+      expect(m.properties.equals(Buffer.from([0x10, 0x00, 0x02]))).to.equal(true);
+      expect(await store.loadMessages([])).to.deep.equal([]);
+    });
+
+    it('loads committed messages without waiting for a close or a read', async () => {
+      const store = await open();
+      store.addMessage(1, '', 'q', Buffer.alloc(0), Buffer.from('committed'));
+      await store.flush();
+      store.addMessage(2, '', 'q', Buffer.alloc(0), Buffer.from('also'));
+      const loaded = await new Promise<(MessageRecord | undefined)[]>((resolve, reject) => {
+        store.afterCommit(() => {
+          store.loadMessages([1, 2]).then(resolve, reject);
+        });
+      });
+      expect(loaded.map((m) => m?.body.toString())).to.deep.equal(['committed', 'also']);
+    });
+
+    it('lists message ids in ascending order without their values', async () => {
+      let store = await open();
+      for (const id of [2 ** 40, 3, 256, 1]) store.addMessage(id, '', 'q', Buffer.alloc(0), Buffer.from(String(id)));
+      store.deleteMessage(3);
+      store = await reopen(store);
+      const ids: number[] = [];
+      await store.readMessageIds((id) => {
+        ids.push(id);
+      }, () => undefined);
+      expect(ids).to.deep.equal([1, 256, 2 ** 40]);
+    });
+
+    it('waits for a visitor that returns a promise before the next record', async () => {
+      let store = await open();
+      for (let seq = 1; seq <= 5; seq++) store.addEntry(1, seq, seq, 0, 0, 0, false);
+      store = await reopen(store);
+      const order: string[] = [];
+      await store.readEntries((e) => {
+        order.push(`visit ${e.seq}`);
+        if (e.seq % 2 === 0) {
+          return new Promise<void>((resolve) => setImmediate(() => {
+            order.push(`done ${e.seq}`);
+            resolve();
+          }));
+        }
+        return undefined;
+      }, () => undefined);
+      expect(order).to.deep.equal(['visit 1', 'visit 2', 'done 2', 'visit 3', 'visit 4', 'done 4', 'visit 5']);
     });
 
     it('one message can be referenced by entries of several queues', async () => {
       let store = await open();
       store.addMessage(1, 'fan', '', Buffer.alloc(0), Buffer.from('once'));
-      for (let q = 1; q <= 3; q++) store.addEntry(q, 1, 1, 0);
+      for (let q = 1; q <= 3; q++) store.addEntry(q, 1, 1, 0, 4, 0, true);
       store = await reopen(store);
       const s = await snapshot(store);
       expect(s.messages).to.have.length(1);
@@ -211,8 +290,8 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       let store = await open();
       store.addMessage(1, '', 'q', Buffer.alloc(0), Buffer.from('a'));
       store.addMessage(2, '', 'q', Buffer.alloc(0), Buffer.from('b'));
-      store.addEntry(1, 1, 1, 0);
-      store.addEntry(1, 2, 2, 0);
+      store.addEntry(1, 1, 1, 0, 1, 0, false);
+      store.addEntry(1, 2, 2, 0, 1, 0, false);
       await store.flush();
       store.deleteEntry(1, 1);
       store.deleteMessage(1);
@@ -226,8 +305,8 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     it('a write and its undo in the same turn leave nothing behind', async () => {
       let store = await open();
       store.addMessage(5, '', 'q', Buffer.alloc(0), Buffer.from('short-lived'));
-      store.addEntry(1, 1, 5, 0);
-      store.markDelivered(1, 1, 5, 0);
+      store.addEntry(1, 1, 5, 0, 11, 0, false);
+      store.markDelivered(1, 1, 5, 0, 11, 0, false);
       store.deleteEntry(1, 1);
       store.deleteMessage(5);
       store.putExchange({ vhost: '/', name: 'e', type: 'direct', autoDelete: false, internal: false, arguments: tableOf([]) });
@@ -242,12 +321,12 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     it('a record deleted and written again in the same turn is kept', async () => {
       let store = await open();
       store.putQueue({ vhost: '/', name: 'q', id: 1, autoDelete: false, arguments: tableOf([]) });
-      store.addEntry(1, 1, 1, 0);
+      store.addEntry(1, 1, 1, 0, 0, 0, false);
       await store.flush();
       store.deleteQueue('/', 'q');
       store.deleteEntry(1, 1);
       store.putQueue({ vhost: '/', name: 'q', id: 2, autoDelete: false, arguments: tableOf([]) });
-      store.addEntry(1, 1, 4, 0);
+      store.addEntry(1, 1, 4, 0, 0, 0, false);
       store.deleteEntry(1, 1);
       store = await reopen(store);
       const s = await snapshot(store);
@@ -306,7 +385,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       store.deleteMessage(2 ** 33);
       store.putQueue({ vhost: '/', name: 'a', id: 5, autoDelete: false, arguments: tableOf([]) });
       store.putQueue({ vhost: '/', name: 'b', id: 3, autoDelete: false, arguments: tableOf([]) });
-      store.addEntry(11, 1, 41, 0); // a queue deleted with unacked entries still holds its id
+      store.addEntry(11, 1, 41, 0, 0, 0, false); // a queue deleted with unacked entries still holds its id
       store = await reopen(store);
       expect(await store.highestIds()).to.deep.equal({ message: 42, queue: 11 });
     });

@@ -44,7 +44,7 @@ describe('Warren with a LevelDB store', () => {
     w = await start();
     const it = w.broker.vhost('/')!.queues.get('kept')!.readyEntries();
     const got: string[] = [];
-    for (let r = it.next(); r.done !== true; r = it.next()) got.push(r.value.message.body.toString());
+    for (let r = it.next(); r.done !== true; r = it.next()) got.push(r.value.message.body!.toString());
     expect(got).to.deep.equal(['one', 'two']);
     // And the listener is up.
     await new Promise<void>((resolve, reject) => {
