@@ -1,11 +1,14 @@
-/** Warren's public embedding API. */
-import { Warren, type WarrenOptions } from './warren.js';
-
+/**
+ * Warren's public embedding API: `import { startBroker } from 'warren-mq'` (ESM), or `require('warren-mq')`
+ * from CommonJS (Node >= 20.19 loads this ES module synchronously: the module graph has no top-level await).
+ */
+export { startBroker, WarrenBroker, EMBEDDED_DEFAULTS, type BrokerOptions } from './embedded.js';
+export type {
+  BindingInfo, ExchangeInfo, PlainFieldValue, PlainTable, QueueInfo,
+} from './testing/inspect.js';
+export { WaitTimeoutError, DEFAULT_WAIT_TIMEOUT_MS, type BrokerWaits, type WaitOptions } from './testing/wait.js';
 export type { BrokerConfig } from './config.js';
-export type { WarrenOptions } from './warren.js';
-export { Warren } from './warren.js';
-
-/** Start a broker; resolves once it accepts connections. */
-export function startBroker(options: WarrenOptions = {}): Promise<Warren> {
-  return Warren.start(options);
-}
+export type { LogFormat, LogLevel } from './log.js';
+export { DEFAULT_CONFIG } from './config.js';
+/** The lower-level handle the CLI uses (no embedded defaults, no test conveniences). */
+export { Warren, type WarrenOptions } from './warren.js';

@@ -39,12 +39,16 @@ export class Warren {
     const log = logger ?? createLogger(config.logLevel, config.logFormat);
     // A StoreError here (data directory locked, unreadable) is for the CLI to report with exit code 1.
     const store = await openStore(config, (err) => log.error(`store write failed: ${err.message}`));
-    const persistence = new Persistence({ store, log, properties: (raw) => new ContentProperties(raw) });
+    const persistence = new Persistence({
+      store, log, properties: (raw) => new ContentProperties(raw), memoryBudget: config.memoryBudget,
+    });
     try {
       const warren = new Warren(config, log, persistence);
       // Durable state is back before the first client can connect.
       await persistence.recover(warren.broker);
       await warren.server.listen();
+      // Not needed to serve, and a pass over every message key: in the background (it logs its own errors).
+      void persistence.removeOrphanMessages();
       return warren;
     } catch (err) {
       await persistence.close().catch(() => undefined);
@@ -61,7 +65,11 @@ export class Warren {
    * release it. Idempotent. (Confirmed data never depends on this: it was written before the confirm.)
    */
   close(): Promise<void> {
-    this.closed ??= this.server.close().finally(() => this.persistence.close());
+    // Model shutdown sits between the two: queue timers (TTL, x-expires) would keep the process alive.
+    this.closed ??= this.server.close().finally(() => {
+      this.broker.shutdown();
+      return this.persistence.close();
+    });
     return this.closed;
   }
 }
