@@ -31,8 +31,9 @@ run: codegen build
 	mkdir -p data
 	node bin/warren --host 0.0.0.0 --port 5672 --data-dir ./data
 
+# All scenarios (a few minutes), or one: `make bench SCENARIO=tp-16b-auto` (`node dist/bench/main.js --list`).
 bench: build
-	node dist/bench/main.js
+	node dist/bench/main.js $(SCENARIO)
 
 clean:
 	rm -rf dist data
