@@ -35,6 +35,8 @@ export interface BrokerConfig {
   channelMax: number;
   /** Largest message body, bytes (RabbitMQ: 128 MiB). */
   maxMessageSize: number;
+  /** A connection not open within this many ms is dropped (RabbitMQ's handshake_timeout: 10 s). */
+  handshakeTimeout: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = {
@@ -54,4 +56,5 @@ export const DEFAULT_CONFIG: Readonly<BrokerConfig> = {
   frameMax: 131072,
   channelMax: 2047,
   maxMessageSize: 134217728,
+  handshakeTimeout: 10000,
 };

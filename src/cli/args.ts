@@ -178,6 +178,11 @@ export const OPTIONS: { readonly [K in ConfigKey]: OptionSpec<K> } = {
     description: 'Highest channel number a client may open; 0 means 65535',
     parse: parseChannelMax, showDefault: num,
   },
+  handshakeTimeout: {
+    key: 'handshakeTimeout', flag: 'handshake-timeout', env: 'WARREN_HANDSHAKE_TIMEOUT', configKey: 'handshake_timeout',
+    arg: 'MS', description: 'Drop a connection not open within this many milliseconds',
+    parse: integer(1, 3600000), showDefault: num,
+  },
   maxMessageSize: {
     key: 'maxMessageSize', flag: 'max-message-size', env: 'WARREN_MAX_MESSAGE_SIZE', configKey: 'max_message_size',
     arg: 'BYTES',

@@ -23,6 +23,7 @@ const SIMPLE_KEYS: ReadonlyMap<string, ConfigKey> = new Map<string, ConfigKey>([
   ['frame_max', 'frameMax'],
   ['channel_max', 'channelMax'],
   ['max_message_size', 'maxMessageSize'],
+  ['handshake_timeout', 'handshakeTimeout'],
   // Warren's own: RabbitMQ sets these through environment variables or has no equivalent.
   ['store', 'store'],
   ['fsync', 'fsync'],

@@ -62,6 +62,7 @@ export class Connection implements FrameHandler, ChannelHost {
   private heartbeatSeconds = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
   private receivedSinceTick = true;
   private sentSinceTick = true;
   private silentTicks = 0;
@@ -92,6 +93,11 @@ export class Connection implements FrameHandler, ChannelHost {
     socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => this.log.debug(`socket error: ${err.message}`));
     socket.on('close', () => this.onSocketClosed());
+    // RabbitMQ's handshake_timeout: a peer that connects and never opens a connection is dropped.
+    this.handshakeTimer = setTimeout(() => {
+      this.log.warn(`closing connection: handshake not completed within ${config.handshakeTimeout} ms`);
+      this.socket.destroy();
+    }, config.handshakeTimeout);
   }
 
   // ------------------------------------------------------------------ ChannelHost
@@ -374,6 +380,8 @@ export class Connection implements FrameHandler, ChannelHost {
     if (vhost === undefined) throw notAllowed(`vhost ${vhostName} not found`);
     this.vhost = vhost;
     this.state = 'open';
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
     this.sendMethod(0, { id: MethodId.ConnectionOpenOk, knownHosts: '' });
     this.log.info('connection opened', { user: this.username, vhost: vhostName, client: this.clientDescription() });
   }
@@ -497,6 +505,7 @@ export class Connection implements FrameHandler, ChannelHost {
   private onSocketClosed(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
+    clearTimeout(this.handshakeTimer);
     this.heartbeatTimer = undefined;
     this.closeTimer = undefined;
     this.teardownChannels();

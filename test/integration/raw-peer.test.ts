@@ -93,6 +93,23 @@ describe('illegal input from a raw peer: exact close codes, other connections un
     });
   }
 
+  it('drops a peer that connects and never completes the handshake (handshake_timeout)', async () => {
+    const quick = await startTestBroker({ handshakeTimeout: 100 });
+    try {
+      const silent = await RawPeer.connect(quick.warren.port);
+      const halfHeader = await RawPeer.connect(quick.warren.port);
+      halfHeader.send(Buffer.from('AMQ'));
+      await Promise.all([silent.socketClosed, halfHeader.socketClosed]);
+      // An open connection is not affected by the timer.
+      const open = await RawPeer.open(quick.warren.port);
+      open.send(methods.channelOpen(1));
+      await open.expectMethod(20, 11);
+      open.destroy();
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('closes only the channel for a soft error and keeps the connection', async () => {
     const peer = await RawPeer.open(broker.warren.port);
     peer.send(methods.channelOpen(1));

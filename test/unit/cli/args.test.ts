@@ -42,6 +42,7 @@ const SAMPLES: { [K in keyof BrokerConfig]: [string, BrokerConfig[K]] } = {
   frameMax: ['8192', 8192],
   channelMax: ['100', 100],
   maxMessageSize: ['1048576', 1048576],
+  handshakeTimeout: ['5000', 5000],
 };
 
 describe('cli/args', () => {
