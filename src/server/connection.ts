@@ -25,6 +25,7 @@ import { authenticate, type Credentials } from './auth.js';
 import { Channel, type ChannelHost } from './channel.js';
 import type { ServerContext } from './server-context.js';
 import { serverProperties } from './server-properties.js';
+import { formatPeer, isLoopback } from './peer-address.js';
 import { SuspendInput } from './suspend.js';
 
 export const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
@@ -559,15 +560,4 @@ export class Connection implements FrameHandler, ChannelHost {
   forceClose(reason: string): void {
     this.closeWith(new AmqpError(ReplyCode.ConnectionForced, `broker forced connection closure with reason '${reason}'`));
   }
-}
-
-/** `127.0.0.1:5000`, or `[::1]:5000`; v4-mapped addresses of a dual-stack listener shown as IPv4. */
-function formatPeer(address: string | undefined, port: number | undefined): string {
-  const a = address?.startsWith('::ffff:') ? address.slice(7) : address ?? 'unknown';
-  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
-}
-
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }

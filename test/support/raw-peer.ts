@@ -39,13 +39,13 @@ export class RawPeer {
   }
 
   /** A complete handshake up to connection.open-ok; heartbeats off. */
-  static async open(port: number, frameMax = 131072, channelMax = 2047): Promise<RawPeer> {
+  static async open(port: number, frameMax = 131072, channelMax = 2047, heartbeat = 0): Promise<RawPeer> {
     const peer = await RawPeer.connect(port);
     peer.send(protocolHeader());
     await peer.expectMethod(10, 10);
     peer.send(methods.connectionStartOk([['capabilities', ['F', [['authentication_failure_close', ['t', true]], ['consumer_cancel_notify', ['t', true]]]]]]));
     await peer.expectMethod(10, 30);
-    peer.send(methods.connectionTuneOk(channelMax, frameMax, 0));
+    peer.send(methods.connectionTuneOk(channelMax, frameMax, heartbeat));
     peer.send(methods.connectionOpen('/'));
     await peer.expectMethod(10, 41);
     return peer;
