@@ -68,7 +68,7 @@ function flowDetail(r: FlowResult, what: string): string {
 
 /** One queue (or a fanout of several), a flow through it, then delete what was declared. */
 async function queueFlow(
-  ctx: Context, name: string, what: string,
+  ctx: Context, name: string,
   spec: Omit<FlowSpec, 'url' | 'brokerPid' | 'queues' | 'exchange' | 'routingKey'> & { queues?: number; durable?: boolean },
   store: 'memory' | 'level' = 'memory', fsync = false,
 ): Promise<FlowResult & { broker: string }> {
@@ -87,7 +87,6 @@ async function queueFlow(
     });
     try {
       const r = await flow({ ...spec, url: b.url, brokerPid: b.pid, queues, exchange, routingKey: exchange === '' ? queues[0]! : '' });
-      void what;
       return { ...r, broker: `${b.label} (${server})` };
     } finally {
       await withChannel(b.url, async (ch) => {
@@ -98,12 +97,12 @@ async function queueFlow(
   });
 }
 
-function throughput(name: string, what: string, spec: Parameters<typeof queueFlow>[3]): Scenario {
+function throughput(name: string, what: string, spec: Parameters<typeof queueFlow>[2]): Scenario {
   return {
     name, what,
     async run(ctx) {
       const s = { ...spec, count: scaled(ctx, spec.count) };
-      const r = await queueFlow(ctx, name, what, s);
+      const r = await queueFlow(ctx, name, s);
       return [{
         scenario: name, broker: r.broker, value: r.msgsPerS, unit: 'msg/s', ...usageFields(r.usage),
         detail: flowDetail(r, what) + (s.queues ? `, ${n(r.deliveriesPerS)} deliveries/s` : ''), data: r,
@@ -119,7 +118,7 @@ function persistent(name: string, fsync: boolean, count: number): Scenario {
     name, what,
     async run(ctx) {
       if (ctx.external !== undefined && fsync) return [];
-      const r = await queueFlow(ctx, name, what, {
+      const r = await queueFlow(ctx, name, {
         publishers: 1, consumersPerQueue: 1, size: 1024, count: scaled(ctx, count), noAck: false, prefetch: 100,
         confirm: true, window: 256, persistent: true, durable: true, timeLimitS: 20,
       }, 'level', fsync);
@@ -137,7 +136,7 @@ const latency: Scenario = {
   async run(ctx) {
     const rate = 1000;
     const count = Math.max(2000, Math.round(10 * rate * Math.min(1, ctx.scale)));
-    const r = await queueFlow(ctx, 'latency', this.what, {
+    const r = await queueFlow(ctx, 'latency', {
       publishers: 1, consumersPerQueue: 1, size: 16, count, noAck: false, prefetch: 100, rate, latency: true,
     });
     const l = r.latencyUs!;
