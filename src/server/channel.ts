@@ -136,37 +136,31 @@ export class Channel {
       this.unacked.set(tag, new Unacked(tag, queue, entry, consumer));
       consumer.unacked++;
     }
-    const m = entry.message;
-    const a = this.deliverArgs;
-    a.consumerTag = consumer.tag;
-    a.deliveryTag = tag;
-    a.redelivered = entry.redelivered;
-    a.exchange = m.exchange;
-    a.routingKey = m.routingKey;
-    const w = this.host.writer;
-    const buf = w.reserve(sizeBasicDeliver(a));
-    w.commit(encodeBasicDeliver(buf, w.offset, this.number, a));
     // Queues deliver resident messages only (delivery stops at a paged-out head until it is read back).
-    w.writeContent(this.number, ClassId.Basic, m.properties!.raw, m.body!);
-    this.host.wrote();
+    this.writeDeliver(consumer.tag, tag, entry.redelivered, entry.message);
   }
 
   /** DirectReplyTarget: a reply for this channel's `amq.rabbitmq.reply-to` consumer (always no-ack). */
   deliverReply(message: Message): boolean {
     const reply = this.directReply;
     if (reply === null || this.state !== 'open') return false;
+    this.writeDeliver(reply.tag, ++this.deliveryTag, false, message);
+    return true;
+  }
+
+  /** basic.deliver + content header + body, encoded straight into the connection's outbound slab. */
+  private writeDeliver(consumerTag: string, deliveryTag: number, redelivered: boolean, m: Message): void {
     const a = this.deliverArgs;
-    a.consumerTag = reply.tag;
-    a.deliveryTag = ++this.deliveryTag;
-    a.redelivered = false;
-    a.exchange = message.exchange;
-    a.routingKey = message.routingKey;
+    a.consumerTag = consumerTag;
+    a.deliveryTag = deliveryTag;
+    a.redelivered = redelivered;
+    a.exchange = m.exchange;
+    a.routingKey = m.routingKey;
     const w = this.host.writer;
     const buf = w.reserve(sizeBasicDeliver(a));
     w.commit(encodeBasicDeliver(buf, w.offset, this.number, a));
-    w.writeContent(this.number, ClassId.Basic, message.properties!.raw, message.body!);
+    w.writeContent(this.number, ClassId.Basic, m.properties!.raw, m.body!);
     this.host.wrote();
-    return true;
   }
 
   /** Stop the direct reply-to consumer (basic.cancel, channel close). */
