@@ -9,22 +9,11 @@ import amqp from 'amqplib';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { prng } from '../support/fuzz-peer.js';
 import { WarrenProcess } from '../support/warren-process.js';
 
 const ROUNDS = 4;
 const QUEUE = 'crash-q';
-
-/** mulberry32: small, seedable, good enough for choosing kill points. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('crash safety: kill -9 while publishing and consuming, restart on the same directory', function () {
   this.timeout(120000);
