@@ -45,7 +45,8 @@ describe('amqplib callback API', () => {
 
   it('connects and reports the server properties', () => {
     const props = conn.connection.serverProperties;
-    expect(props.product).to.equal('Warren');
+    expect(props.product).to.equal('RabbitMQ');
+    expect(props.information).to.match(/^Warren /);
     expect(props.capabilities).to.include({ publisher_confirms: true, consumer_cancel_notify: true });
   });
 

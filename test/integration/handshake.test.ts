@@ -12,7 +12,11 @@ describe('handshake and channels (amqplib)', () => {
   it('connects, opens a channel and closes cleanly', async () => {
     const conn = await amqp.connect(broker.url);
     const props = (conn.connection as unknown as { serverProperties: Record<string, unknown> }).serverProperties;
-    expect(props.product).to.equal('Warren');
+    // Introduced as the RabbitMQ release it follows, so clients enable RabbitMQ's extensions.
+    expect(props.product).to.equal('RabbitMQ');
+    expect(props.version).to.equal('3.10.8');
+    expect(props.information).to.match(/^Warren \d+\.\d+\.\d+: /);
+    expect(props.warren_version).to.match(/^\d+\.\d+\.\d+/);
     const ch = await conn.createChannel();
     await ch.close();
     await conn.close();
