@@ -120,6 +120,30 @@ export function parseQueueArguments(args: FieldTable, queueDescription: string, 
   };
 }
 
+/** The consume arguments RabbitMQ 3.10 checks for every queue type (rabbit_amqqueue:consume_args/0). */
+const CONSUME_ARGS: ReadonlyArray<readonly [string, Check]> = [
+  ['x-priority', checkInt],
+  ['x-cancel-on-ha-failover', (v) => (v.type === 't' ? undefined : `{unacceptable_type,${FIELD_TYPE_NAMES[v.type]}}`)],
+];
+
+/**
+ * basic.consume arguments, checked as RabbitMQ 3.10 does after finding the queue and before exclusive use
+ * (rabbit_amqqueue:basic_consume): the generic checks first, then the classic queue type refuses the
+ * stream-only `x-stream-offset`. Unknown arguments are ignored.
+ */
+export function checkConsumeArguments(args: FieldTable, queueDescription: string): void {
+  if (args.size === 0) return;
+  for (const [key, check] of CONSUME_ARGS) {
+    const v = args.get(key);
+    if (v === undefined) continue;
+    const error = check(v, args);
+    if (error !== undefined) throw preconditionFailed(`invalid arg '${key}' for ${queueDescription}: ${error}`);
+  }
+  if (args.has('x-stream-offset')) {
+    throw preconditionFailed(`invalid arg 'x-stream-offset' for ${queueDescription} of queue type rabbit_classic_queue`);
+  }
+}
+
 function describeArg(v: FieldValue | undefined): string {
   return v === undefined ? 'none' : `the value '${formatFieldValue(v)}' of type '${FIELD_TYPE_NAMES[v.type]}'`;
 }

@@ -105,6 +105,16 @@ const PREDECLARED: ReadonlyArray<readonly [string, 'direct' | 'fanout' | 'topic'
   ['amq.rabbitmq.trace', 'topic', true],
 ];
 
+/**
+ * Exchange-type names that are atoms in every RabbitMQ 3.10 node, so rabbit_exchange:check_type/1 calls
+ * them "invalid" rather than "unknown" (checked against 3.10.8; @cloudamqp/amqp-client's suite declares
+ * type 'none' and expects "invalid exchange type").
+ */
+const ERLANG_ATOM_TYPE_NAMES: ReadonlySet<string> = new Set([
+  '', 'match', 'none', 'undefined', 'true', 'false', 'ok', 'error', 'foo', 'bar', 'test', 'all', 'any',
+  'default', 'local', 'queue', 'invalid', 'unknown',
+]);
+
 export class VirtualHost implements QueueHost, RouteCollector {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
@@ -138,8 +148,8 @@ export class VirtualHost implements QueueHost, RouteCollector {
     }
     if (!isExchangeType(cmd.type)) {
       // rabbit_exchange:check_type/1 says "invalid" for names that are existing Erlang atoms without an
-      // exchange module ('' and 'match' are the ones clients hit), "unknown" for the rest.
-      const word = cmd.type === '' || cmd.type === 'match' ? 'invalid' : 'unknown';
+      // exchange module, "unknown" for the rest; ERLANG_ATOM_TYPE_NAMES are the ones clients hit.
+      const word = ERLANG_ATOM_TYPE_NAMES.has(cmd.type) ? 'invalid' : 'unknown';
       throw commandInvalid(`${word} exchange type '${cmd.type}'`);
     }
     this.checkNotDefault(name);
@@ -250,12 +260,21 @@ export class VirtualHost implements QueueHost, RouteCollector {
 
   /** queue.delete: idempotent for a missing queue (0 messages), as RabbitMQ. */
   deleteQueue(cmd: QueueDeleteCommand, owner: ConnectionOwner | null): number {
+    const queue = this.queueToDelete(cmd, owner);
+    return queue === undefined ? 0 : this.removeQueue(queue);
+  }
+
+  /**
+   * queue.delete's checks alone (405, if-unused, if-empty): the queue to remove, undefined when there is
+   * none. Lets the handler answer delete-ok before the removal cancels consumers, as RabbitMQ orders them.
+   */
+  queueToDelete(cmd: QueueDeleteCommand, owner: ConnectionOwner | null): Queue | undefined {
     const queue = this.queues.get(cmd.queue);
-    if (queue === undefined) return 0;
+    if (queue === undefined) return undefined;
     this.checkExclusiveAccess(queue, owner);
     if (cmd.ifUnused && queue.consumerCount > 0) throw preconditionFailed(`${queue.describe()} in use`);
     if (cmd.ifEmpty && queue.messageCount > 0) throw preconditionFailed(`${queue.describe()} not empty`);
-    return this.removeQueue(queue);
+    return queue;
   }
 
   private removeQueue(queue: Queue): number {

@@ -184,12 +184,10 @@ export class FrameParser {
     const size = src.readUInt32BE(p + 3);
     const frameMax = this.frameMax;
     // Checked before any payload is buffered (rabbit_reader handle_input frame_header, same order:
-    // size first, then the type).
+    // size first, then the type). RabbitMQ's text, which clients can reach (pika and py-amqp send a
+    // content header larger than frame_max as one frame): no payload octets read yet, hence <<>>.
     if (frameMax !== 0 && size > frameMax - FRAME_OVERHEAD + FRAME_SIZE_FUDGE) {
-      this.fail(
-        `frame_too_large: type ${type}, channel ${channel}: frame size ${size} exceeds frame_max ${frameMax} ` +
-          `(largest payload ${frameMax - FRAME_OVERHEAD})`,
-      );
+      this.fail(`type ${type}, all octets = <<>>: {frame_too_large,${size},${frameMax - FRAME_OVERHEAD}}`);
     }
     if (type !== FrameType.Method && type !== FrameType.Header && type !== FrameType.Body &&
         type !== FrameType.Heartbeat) {

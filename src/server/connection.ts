@@ -68,6 +68,8 @@ export class Connection implements FrameHandler, ChannelHost {
   private sentSinceTick = true;
   private silentTicks = 0;
   private flushScheduled = false;
+  /** The client sent connection.close and got close-ok; the socket is left for it to close. */
+  private closedByClient = false;
   private socketBlocked = false;
   private storeBlocked = false;
   private deliveryStalled = false;
@@ -312,13 +314,22 @@ export class Connection implements FrameHandler, ChannelHost {
         this.state = 'closing';
         this.sendMethod(0, { id: MethodId.ConnectionCloseOk });
         this.flush();
-        this.finish();
+        // Like RabbitMQ (rabbit_reader, state `closed`), leave the socket to the client and answer each
+        // further connection.close with close-ok (above): amqp091-go's concurrent Close() sends several
+        // and waits for one each. A client that never closes is dropped after the timeout.
+        this.closedByClient = true;
+        this.socket.resume();
+        this.closeTimer ??= setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS);
         return;
       case MethodId.ConnectionCloseOk:
         return;
       case MethodId.ConnectionUpdateSecret:
         this.expectState('open');
-        throw notImplemented('connection.update-secret is not supported by Warren');
+        // RabbitMQ 3.10's internal auth backend accepts any new secret for a password user and answers
+        // update-secret-ok (rabbit_reader handle_method0); Warren's users are password users too.
+        this.log.info(`user '${this.username}' updated secret, reason: ${m.reason}`);
+        this.sendMethod(0, { id: MethodId.ConnectionUpdateSecretOk });
+        return;
       default:
         if (this.state !== 'open') throw channelError(`unexpected method in connection state ${this.state}`);
         throw commandInvalid(`unexpected method ${methodName(m.id)} on channel 0`);
@@ -558,6 +569,11 @@ export class Connection implements FrameHandler, ChannelHost {
 
   /** Close from the broker side (shutdown, reset): 320 CONNECTION_FORCED. */
   forceClose(reason: string): void {
+    // The client already closed and has its close-ok: shutting down need not wait for it to hang up.
+    if (this.closedByClient) {
+      this.socket.end();
+      return;
+    }
     this.closeWith(new AmqpError(ReplyCode.ConnectionForced, `broker forced connection closure with reason '${reason}'`));
   }
 }

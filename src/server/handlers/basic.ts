@@ -3,6 +3,7 @@ import { DIRECT_REPLY_QUEUE } from '../../broker/direct-reply.js';
 import { Message } from '../../broker/message.js';
 import { generateName } from '../../broker/names.js';
 import { HEAD_PAGED } from '../../broker/queue.js';
+import { checkConsumeArguments } from '../../broker/queue-arguments.js';
 import { PublishOutcome } from '../../broker/vhost.js';
 import { accessRefused, notAllowed, notImplemented, preconditionFailed } from '../../errors.js';
 import { ClassId, ReplyCode } from '../../protocol/generated/constants.js';
@@ -33,8 +34,13 @@ export function handleBasicMethod(ch: Channel, m: Method, properties: Buffer, bo
     case MethodId.BasicQos:
       // RabbitMQ refuses a byte-based prefetch window.
       if (m.prefetchSize !== 0) throw notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
-      if (m.global) ch.channelPrefetch = m.prefetchCount;
-      else ch.consumerPrefetch = m.prefetchCount;
+      if (m.global) {
+        ch.channelPrefetch = m.prefetchCount;
+      } else {
+        ch.consumerPrefetch = m.prefetchCount;
+        // rabbit_channel (basic.qos global=false) also lifts the channel-wide limit (unlimit_prefetch).
+        ch.channelPrefetch = 0;
+      }
       ch.send({ id: MethodId.BasicQosOk });
       ch.resumeConsumers();
       return true;
@@ -125,6 +131,7 @@ function consume(ch: Channel, m: BasicConsume): void {
   if (ch.consumers.has(tag) || ch.directReply?.tag === tag) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
   if (m.queue === DIRECT_REPLY_QUEUE) return consumeDirectReply(ch, m, tag);
   const queue = ch.vhost.queueForUse(expandQueueName(ch, m.queue), ch.host.owner);
+  checkConsumeArguments(m.arguments, queue.describe());
   if (queue.consumers.some((c) => c.exclusive) || (m.exclusive && queue.consumerCount > 0)) {
     throw accessRefused(`${queue.describe()} in exclusive use`);
   }

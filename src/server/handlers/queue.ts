@@ -42,8 +42,11 @@ export function handleQueueMethod(ch: Channel, m: Method): boolean {
       return true;
     }
     case MethodId.QueueDelete: {
-      const count = vhost.deleteQueue({ queue: stripCrLf(expandQueueName(ch, m.queue)), ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, owner);
-      ch.reply(m, { id: MethodId.QueueDeleteOk, messageCount: count });
+      const queue = vhost.queueToDelete({ queue: stripCrLf(expandQueueName(ch, m.queue)), ifUnused: m.ifUnused, ifEmpty: m.ifEmpty }, owner);
+      // delete-ok first, then the consumers' basic.cancel (RabbitMQ's queue process notifies their channels
+      // after the deleting channel has replied); py-amqp raises ConsumerCancelled out of queue_delete otherwise.
+      ch.reply(m, { id: MethodId.QueueDeleteOk, messageCount: queue === undefined ? 0 : queue.messageCount });
+      if (queue !== undefined) vhost.removeQueueUnchecked(queue);
       return true;
     }
     default:
