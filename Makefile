@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BIN := node_modules/.bin
 STAMP := node_modules/.installed-stamp
 
-.PHONY: install codegen codegen-check build test run bench clean
+.PHONY: install codegen codegen-check build test test-clients run bench clean
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -26,6 +26,12 @@ build: $(STAMP)
 
 test: codegen-check build
 	$(BIN)/mocha
+
+# Other clients against a fresh Warren (optional; installs Go and the clients from Debian's packages):
+# the Go client's own integration suite, unchanged, and a pika / py-amqp script.
+test-clients: build
+	test/clients/go-client-suite.sh
+	test/clients/python-clients.sh
 
 run: codegen build
 	mkdir -p data
