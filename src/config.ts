@@ -37,6 +37,23 @@ export interface BrokerConfig {
   maxMessageSize: number;
   /** A connection not open within this many ms is dropped (RabbitMQ's handshake_timeout: 10 s). */
   handshakeTimeout: number;
+  /**
+   * TLS (amqps) listener port on the same host(s) as the plain one; undefined: no TLS listener (RabbitMQ's
+   * listeners.ssl.default, conventionally 5671); 0 picks a free one.
+   */
+  tlsPort: number | undefined;
+  /** Server certificate (chain), PEM: a file name, or the PEM text itself (RabbitMQ's ssl_options.certfile). */
+  tlsCert: string | Buffer | undefined;
+  /** The certificate's private key, PEM: a file name or the PEM text (ssl_options.keyfile). */
+  tlsKey: string | Buffer | undefined;
+  /** CA certificate(s) that client certificates must chain to, PEM: a file name or the text (ssl_options.cacertfile). */
+  tlsCa: string | Buffer | undefined;
+  /** Ask clients for a certificate and refuse an invalid one (ssl_options.verify = verify_peer; default verify_none). */
+  tlsVerifyPeer: boolean;
+  /** With tlsVerifyPeer, also refuse clients that present no certificate (ssl_options.fail_if_no_peer_cert). */
+  tlsFailIfNoPeerCert: boolean;
+  /** Password of an encrypted private key (ssl_options.password). */
+  tlsKeyPassword: string | undefined;
 }
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = {
@@ -57,4 +74,11 @@ export const DEFAULT_CONFIG: Readonly<BrokerConfig> = {
   channelMax: 2047,
   maxMessageSize: 134217728,
   handshakeTimeout: 10000,
+  tlsPort: undefined,
+  tlsCert: undefined,
+  tlsKey: undefined,
+  tlsCa: undefined,
+  tlsVerifyPeer: false,
+  tlsFailIfNoPeerCert: false,
+  tlsKeyPassword: undefined,
 };

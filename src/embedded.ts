@@ -38,6 +38,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<WarrenBr
   if (merged.logLevel !== undefined && !LOG_LEVELS.has(merged.logLevel)) {
     throw new TypeError(`startBroker: unknown logLevel '${String(merged.logLevel)}'`);
   }
+  const { tls } = merged;
+  if (tls !== undefined && (tls === null || typeof tls !== 'object' || tls.cert === undefined || tls.key === undefined)) {
+    throw new TypeError('startBroker: tls needs cert and key (file names or PEM)');
+  }
   return new WarrenBroker(await Warren.start(merged));
 }
 
@@ -45,6 +49,10 @@ export class WarrenBroker {
   /** `amqp://user:pass@host:port[/vhost]`, ready for amqplib.connect(). */
   readonly url: string;
   readonly port: number;
+  /** `amqps://user:pass@host:port[/vhost]` when started with a `tls` option, else undefined. */
+  readonly tlsUrl: string | undefined;
+  /** The amqps listener's port (undefined without TLS). */
+  readonly tlsPort: number | undefined;
   /** The host clients should dial: 127.0.0.1 when the broker listens on every interface or on loopback. */
   readonly host: string;
   /** Promises that settle on broker events (see BrokerWaits). */
@@ -60,7 +68,10 @@ export class WarrenBroker {
     const c = warren.config;
     this.port = warren.port;
     this.host = clientHost(c.host);
-    this.url = amqpUrl(this.host, this.port, c.defaultUser, c.defaultPass, c.defaultVhost);
+    this.url = amqpUrl('amqp', this.host, this.port, c.defaultUser, c.defaultPass, c.defaultVhost);
+    this.tlsPort = warren.tlsPort;
+    this.tlsUrl = this.tlsPort === undefined
+      ? undefined : amqpUrl('amqps', this.host, this.tlsPort, c.defaultUser, c.defaultPass, c.defaultVhost);
     this.waits = new QueueWaits(warren.broker, c.defaultVhost);
     this.waitFor = this.waits;
   }
@@ -178,11 +189,11 @@ function clientHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function amqpUrl(host: string, port: number, user: string, pass: string, vhost: string): string {
+function amqpUrl(scheme: 'amqp' | 'amqps', host: string, port: number, user: string, pass: string, vhost: string): string {
   const enc = encodeURIComponent;
   // amqplib (like RabbitMQ's URI spec) takes an absent path as vhost '/'.
   const path = vhost === '/' ? '' : `/${enc(vhost)}`;
-  return `amqp://${enc(user)}:${enc(pass)}@${host}:${port}${path}`;
+  return `${scheme}://${enc(user)}:${enc(pass)}@${host}:${port}${path}`;
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {

@@ -8,6 +8,7 @@ export type {
 } from './testing/inspect.js';
 export { WaitTimeoutError, DEFAULT_WAIT_TIMEOUT_MS, type BrokerWaits, type WaitOptions } from './testing/wait.js';
 export type { BrokerConfig } from './config.js';
+export { TlsSetupError, type TlsOptions, type PemSource } from './server/tls-settings.js';
 export type { LogFormat, LogLevel } from './log.js';
 export { DEFAULT_CONFIG } from './config.js';
 /** The lower-level handle the CLI uses (no embedded defaults, no test conveniences). */

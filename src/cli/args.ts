@@ -100,6 +100,8 @@ function parseChannelMax(raw: string): number {
 
 const str = (v: string): string => v;
 const num = (v: number): string => String(v);
+/** TLS files may be PEM text when embedded; --help only ever shows the (absent) default. */
+const shownFile = (v: string | Buffer | undefined): string => (v === undefined ? 'none' : typeof v === 'string' ? v : '(PEM)');
 
 /** Every BrokerConfig field, in --help order. */
 export const OPTIONS: { readonly [K in ConfigKey]: OptionSpec<K> } = {
@@ -188,6 +190,42 @@ export const OPTIONS: { readonly [K in ConfigKey]: OptionSpec<K> } = {
     arg: 'BYTES',
     description: `Largest message body, at most ${MAX_MESSAGE_SIZE_LIMIT} (512 MiB)`,
     parse: integer(1, MAX_MESSAGE_SIZE_LIMIT), showDefault: num,
+  },
+  tlsPort: {
+    key: 'tlsPort', flag: 'tls-port', env: 'WARREN_TLS_PORT', configKey: 'listeners.ssl.default', arg: 'PORT',
+    description: 'TLS (amqps) port, usually 5671; 0 picks a free one. Off unless set',
+    parse: parsePort, showDefault: (v) => (v === undefined ? 'off' : String(v)),
+  },
+  tlsCert: {
+    key: 'tlsCert', flag: 'tls-cert', env: 'WARREN_TLS_CERT', configKey: 'ssl_options.certfile', arg: 'FILE',
+    description: 'Server certificate (chain), PEM',
+    parse: nonEmpty, showDefault: shownFile,
+  },
+  tlsKey: {
+    key: 'tlsKey', flag: 'tls-key', env: 'WARREN_TLS_KEY', configKey: 'ssl_options.keyfile', arg: 'FILE',
+    description: "The certificate's private key, PEM",
+    parse: nonEmpty, showDefault: shownFile,
+  },
+  tlsCa: {
+    key: 'tlsCa', flag: 'tls-ca', env: 'WARREN_TLS_CA', configKey: 'ssl_options.cacertfile', arg: 'FILE',
+    description: 'CA certificate(s) that client certificates must chain to, PEM',
+    parse: nonEmpty, showDefault: shownFile,
+  },
+  tlsVerifyPeer: {
+    key: 'tlsVerifyPeer', flag: 'tls-verify-peer', env: 'WARREN_TLS_VERIFY_PEER', configKey: 'ssl_options.verify',
+    description: 'Ask TLS clients for a certificate, refuse invalid ones (verify_peer)',
+    parse: parseBoolean, showDefault: (v) => String(v),
+  },
+  tlsFailIfNoPeerCert: {
+    key: 'tlsFailIfNoPeerCert', flag: 'tls-fail-if-no-peer-cert', env: 'WARREN_TLS_FAIL_IF_NO_PEER_CERT',
+    configKey: 'ssl_options.fail_if_no_peer_cert',
+    description: 'With --tls-verify-peer, also refuse clients without a certificate',
+    parse: parseBoolean, showDefault: (v) => String(v),
+  },
+  tlsKeyPassword: {
+    key: 'tlsKeyPassword', flag: 'tls-key-password', env: 'WARREN_TLS_KEY_PASSWORD', configKey: 'ssl_options.password',
+    arg: 'PASS', description: 'Password of an encrypted private key',
+    parse: str, showDefault: (v) => (v === undefined ? 'none' : '(set)'),
   },
 };
 
@@ -324,4 +362,20 @@ export function parseCommandLine(
   const configFile = flags.configFile ?? fromEnv.configFile;
   const fromFile = configFile === undefined ? {} : loadConfigFile(configFile);
   return { action: 'run', config: mergeConfig(fromFile, fromEnv.values, flags.values), configFile };
+}
+
+/**
+ * TLS settings that cannot work together, named as the user wrote them (main checks the merged config;
+ * the broker checks again, in its own words, for the embedding API). RabbitMQ refuses these too: an SSL
+ * listener without certfile and keyfile, and fail_if_no_peer_cert with verify_none (Erlang's ssl calls
+ * those options incompatible).
+ */
+export function checkTlsOptions(config: BrokerConfig): void {
+  if (config.tlsPort === undefined) return;
+  if (config.tlsCert === undefined || config.tlsKey === undefined) {
+    throw new CliError('--tls-port needs --tls-cert and --tls-key (ssl_options.certfile and ssl_options.keyfile)');
+  }
+  if (config.tlsFailIfNoPeerCert && !config.tlsVerifyPeer) {
+    throw new CliError('--tls-fail-if-no-peer-cert needs --tls-verify-peer (ssl_options.verify = verify_peer)');
+  }
 }

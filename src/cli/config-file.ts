@@ -1,6 +1,6 @@
 /**
  * The config file (`warren --config warren.json`): JSON with RabbitMQ's rabbitmq.conf keys where
- * RabbitMQ has one (listeners.tcp.default, default_user, heartbeat, loopback_users, ...) and Warren's
+ * RabbitMQ has one (listeners.tcp.default, default_user, heartbeat, loopback_users, ssl_options.*, ...) and Warren's
  * own keys for the rest (data_dir, store, fsync). Dotted keys may be written flat
  * (`"listeners.tcp.default": 5672`) or nested (`"listeners": {"tcp": {"default": 5672}}`).
  * Unknown keys are errors: a misspelt key silently ignored is a misconfigured broker.
@@ -24,6 +24,8 @@ const SIMPLE_KEYS: ReadonlyMap<string, ConfigKey> = new Map<string, ConfigKey>([
   ['channel_max', 'channelMax'],
   ['max_message_size', 'maxMessageSize'],
   ['handshake_timeout', 'handshakeTimeout'],
+  ['ssl_options.fail_if_no_peer_cert', 'tlsFailIfNoPeerCert'],
+  ['ssl_options.password', 'tlsKeyPassword'],
   // Warren's own: RabbitMQ sets these through environment variables or has no equivalent.
   ['store', 'store'],
   ['fsync', 'fsync'],
@@ -41,7 +43,16 @@ export const CONFIG_FILE_KEYS: readonly string[] = [
   'listeners.tcp.default', 'default_user', 'default_pass', 'default_vhost', 'loopback_users',
   'loopback_users.<user>', 'heartbeat', 'frame_max', 'channel_max', 'max_message_size', 'log.console.level',
   'log.default.level', 'log.console.formatter', 'data_dir', 'store', 'fsync',
+  'listeners.ssl.default', 'ssl_options.certfile', 'ssl_options.keyfile', 'ssl_options.cacertfile', 'ssl_options.verify',
+  'ssl_options.fail_if_no_peer_cert', 'ssl_options.password',
 ];
+
+/** ssl_options.certfile/keyfile/cacertfile: like data_dir, a relative path is relative to the file. */
+const TLS_FILE_KEYS: ReadonlyMap<string, 'tlsCert' | 'tlsKey' | 'tlsCa'> = new Map([
+  ['ssl_options.certfile', 'tlsCert'],
+  ['ssl_options.keyfile', 'tlsKey'],
+  ['ssl_options.cacertfile', 'tlsCa'],
+] as const);
 
 /** Read and parse a config file; a relative data_dir is relative to the file's directory. */
 export function loadConfigFile(file: string): Partial<BrokerConfig> {
@@ -74,6 +85,7 @@ export function parseConfigText(text: string, file: string, baseDir: string): Pa
   const loopbackEdits: Array<[string, boolean]> = [];
   let consoleLevel: LogLevel | undefined;
   let defaultLevel: LogLevel | undefined;
+  let tlsHost: { host: string; where: string } | undefined;
   const seen = new Set<string>();
 
   for (const [key, value] of entries) {
@@ -83,6 +95,12 @@ export function parseConfigText(text: string, file: string, baseDir: string): Pa
     const simple = SIMPLE_KEYS.get(key);
     if (simple !== undefined) {
       setKey(out, simple, parseOptionValue(OPTIONS[simple], scalar(value, where), where));
+      continue;
+    }
+    const tlsFile = TLS_FILE_KEYS.get(key);
+    if (tlsFile !== undefined) {
+      const file = parseOptionValue(OPTIONS[tlsFile], scalar(value, where), where);
+      setKey(out, tlsFile, path.resolve(baseDir, file as string));
       continue;
     }
     if (key.startsWith('loopback_users.')) {
@@ -96,6 +114,21 @@ export function parseConfigText(text: string, file: string, baseDir: string): Pa
         const listener = parseListener(scalar(value, where), where);
         if (listener.host !== undefined) out.host = listener.host;
         out.port = listener.port;
+        break;
+      }
+      case 'listeners.ssl.default': {
+        const listener = parseListener(scalar(value, where), where);
+        if (listener.host !== undefined) tlsHost = { host: listener.host, where };
+        out.tlsPort = listener.port;
+        break;
+      }
+      case 'ssl_options.verify': {
+        const text = scalar(value, where);
+        const raw = text.trim().toLowerCase();
+        if (raw !== 'verify_peer' && raw !== 'verify_none') {
+          throw new CliError(`${where}: ${JSON.stringify(text)} is not one of verify_peer, verify_none`);
+        }
+        out.tlsVerifyPeer = raw === 'verify_peer';
         break;
       }
       case 'loopback_users':
@@ -131,6 +164,11 @@ export function parseConfigText(text: string, file: string, baseDir: string): Pa
       else users.delete(user);
     }
     out.loopbackUsers = [...users];
+  }
+  // Warren's TLS listener listens where the plain one does: an address is accepted only if it is that one.
+  if (tlsHost !== undefined && tlsHost.host !== out.host) {
+    throw new CliError(`${tlsHost.where}: the TLS listener uses the address of listeners.tcp.default (${out.host ?? 'not set'}), `
+      + `not ${tlsHost.host}: give a port only`);
   }
   const level = consoleLevel ?? defaultLevel;
   if (level !== undefined) out.logLevel = level;

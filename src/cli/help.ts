@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG } from '../config.js';
 import { CONFIG_ENV, OPTION_LIST, type OptionSpec } from './args.js';
 
 const FLAG_WIDTH = 28;
+const LINE_WIDTH = 100;
 
 function flagText(spec: OptionSpec): string {
   return spec.arg === undefined ? `--${spec.flag}, --no-${spec.flag}` : `--${spec.flag} ${spec.arg}`;
@@ -11,7 +12,23 @@ function flagText(spec: OptionSpec): string {
 function row(flag: string, description: string, details: string | undefined): string {
   const pad = ' '.repeat(FLAG_WIDTH);
   const head = flag.length + 2 < FLAG_WIDTH ? `  ${flag}`.padEnd(FLAG_WIDTH) + description : `  ${flag}\n${pad}${description}`;
-  return details === undefined ? head : `${head}\n${pad}${details}`;
+  return details === undefined ? head : `${head}\n${wrap(details, pad)}`;
+}
+
+/** Indent text, breaking it after a comma where a line would pass LINE_WIDTH (the long TLS option names). */
+function wrap(text: string, pad: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const part of text.split(/(?<=,) /)) {
+    if (line !== '' && pad.length + line.length + 1 + part.length > LINE_WIDTH) {
+      lines.push(pad + line);
+      line = part;
+    } else {
+      line = line === '' ? part : `${line} ${part}`;
+    }
+  }
+  lines.push(pad + line);
+  return lines.join('\n');
 }
 
 export function helpText(version: string): string {
@@ -36,7 +53,10 @@ export function helpText(version: string): string {
     'Config file (JSON; RabbitMQ\'s rabbitmq.conf keys, flat "a.b.c" or nested): listeners.tcp.default',
     '(PORT or HOST:PORT), default_user, default_pass, default_vhost, loopback_users (a list or "none"),',
     'loopback_users.<user> (true|false), heartbeat, frame_max, channel_max, max_message_size,',
-    'log.console.level or log.default.level (RabbitMQ\'s levels), log.console.formatter (plaintext|json);',
+    'log.console.level or log.default.level (RabbitMQ\'s levels), log.console.formatter (plaintext|json),',
+    'listeners.ssl.default (PORT), ssl_options.certfile, ssl_options.keyfile, ssl_options.cacertfile',
+    '(files relative to the config file), ssl_options.verify (verify_peer|verify_none),',
+    'ssl_options.fail_if_no_peer_cert, ssl_options.password;',
     'Warren\'s own: data_dir (relative to the file), store, fsync. Unknown keys are errors.',
     '',
     'SIGTERM or SIGINT shuts down gracefully: clients get 320 CONNECTION_FORCED, pending writes are',

@@ -7,10 +7,11 @@ import path from 'node:path';
 import type { Logger } from 'winston';
 import type { BrokerConfig } from '../config.js';
 import { createLogger } from '../log.js';
+import { TlsSetupError } from '../server/tls-settings.js';
 import { StoreError } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { Warren } from '../warren.js';
-import { CliError, parseCommandLine } from './args.js';
+import { checkTlsOptions, CliError, parseCommandLine } from './args.js';
 import { loadConfigFile } from './config-file.js';
 import { helpText } from './help.js';
 
@@ -41,6 +42,7 @@ export async function main(
       return;
     }
     config = command.config;
+    checkTlsOptions(config);
   } catch (err) {
     return fail(err instanceof CliError ? err.message : String(err));
   }
@@ -56,7 +58,8 @@ export async function main(
     return fail(startupFailure(err, config));
   }
   const data = config.store === 'memory' ? 'memory' : path.resolve(config.dataDir);
-  log.info(`Warren ${VERSION} listening on ${listenerUrl(config.host, warren.port)}, data in ${data}`);
+  const tls = warren.tlsPort === undefined ? '' : ` and ${listenerUrl(config.host, warren.tlsPort, 'amqps')}`;
+  log.info(`Warren ${VERSION} listening on ${listenerUrl(config.host, warren.port)}${tls}, data in ${data}`);
   shutdown.ready(warren);
 }
 
@@ -108,13 +111,16 @@ function fail(reason: string): never {
 }
 
 function startupFailure(err: unknown, config: BrokerConfig): string {
-  if (err instanceof StoreError) return err.message;
-  const e = err as NodeJS.ErrnoException;
+  if (err instanceof StoreError || err instanceof TlsSetupError) return err.message;
+  const e = err as NodeJS.ErrnoException & { port?: unknown };
+  // The error names the port that failed: the plain one or the TLS one.
+  const port = typeof e.port === 'number' ? e.port : config.port;
+  const scheme = port === config.tlsPort && port !== config.port ? 'amqps' : 'amqp';
   switch (e.code) {
     case 'EADDRINUSE':
-      return `port ${config.port} on ${config.host} is already in use`;
+      return `port ${port} on ${config.host} is already in use`;
     case 'EACCES':
-      return `no permission to listen on ${listenerUrl(config.host, config.port)} (ports below 1024 need privileges)`;
+      return `no permission to listen on ${listenerUrl(config.host, port, scheme)} (ports below 1024 need privileges)`;
     case 'EADDRNOTAVAIL':
       return `cannot listen on ${config.host}: not an address of this machine`;
     case 'ENOTFOUND':
@@ -125,6 +131,6 @@ function startupFailure(err: unknown, config: BrokerConfig): string {
   }
 }
 
-export function listenerUrl(host: string, port: number): string {
-  return `amqp://${host.includes(':') ? `[${host}]` : host}:${port}`;
+export function listenerUrl(host: string, port: number, scheme: 'amqp' | 'amqps' = 'amqp'): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

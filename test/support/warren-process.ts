@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'warren');
 export const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-export const STARTUP = /Warren (\S+) listening on amqp:\/\/(\S+):(\d+), data in (.+?)(?:"|$)/m;
+/** `Warren V listening on amqp://HOST:PORT[ and amqps://HOST:TLSPORT], data in DIR`. */
+export const STARTUP = /Warren (\S+) listening on amqp:\/\/(\S+):(\d+)(?: and amqps:\/\/\S+:(\d+))?, data in (.+?)(?:"|$)/m;
 
 export interface Exit {
   code: number | null;
@@ -50,10 +51,10 @@ export class WarrenProcess {
     return new Promise((resolve, reject) => this.waiters.push({ re, resolve, reject }));
   }
 
-  /** Wait for the startup line; the port it shows. */
-  async started(): Promise<{ port: number; host: string; data: string; version: string }> {
+  /** Wait for the startup line; the port it shows (and the TLS port, when there is a TLS listener). */
+  async started(): Promise<{ port: number; host: string; data: string; version: string; tlsPort: number | undefined }> {
     const m = await this.waitFor(STARTUP);
-    return { version: m[1]!, host: m[2]!, port: Number(m[3]), data: m[4]! };
+    return { version: m[1]!, host: m[2]!, port: Number(m[3]), tlsPort: m[4] === undefined ? undefined : Number(m[4]), data: m[5]! };
   }
 
   signal(sig: NodeJS.Signals): void {

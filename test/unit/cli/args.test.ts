@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import {
-  CliError, type CliCommand, type ConfigFileLoader, mergeConfig, OPTION_LIST, parseCommandLine, parseFlags, readEnv,
+  type CliCommand, type ConfigFileLoader, mergeConfig, OPTION_LIST, parseCommandLine, parseFlags, readEnv,
 } from '../../../src/cli/args.js';
 import { type BrokerConfig, DEFAULT_CONFIG } from '../../../src/config.js';
+import { cliError } from '../../support/cli-error.js';
 
 const noFile: ConfigFileLoader = (file) => {
   throw new Error(`no config file expected, asked for ${file}`);
@@ -12,16 +13,6 @@ function run(argv: string[], env: Record<string, string> = {}, load: ConfigFileL
   const command: CliCommand = parseCommandLine(argv, env, load);
   if (command.action !== 'run') throw new Error(`expected run, got ${command.action}`);
   return command.config;
-}
-
-function cliError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(CliError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a CliError');
 }
 
 /** One non-default textual value per option, and what it parses to. */
@@ -43,6 +34,13 @@ const SAMPLES: { [K in keyof BrokerConfig]: [string, BrokerConfig[K]] } = {
   channelMax: ['100', 100],
   maxMessageSize: ['1048576', 1048576],
   handshakeTimeout: ['5000', 5000],
+  tlsPort: ['5671', 5671],
+  tlsCert: ['/etc/warren/cert.pem', '/etc/warren/cert.pem'],
+  tlsKey: ['/etc/warren/key.pem', '/etc/warren/key.pem'],
+  tlsCa: ['/etc/warren/ca.pem', '/etc/warren/ca.pem'],
+  tlsVerifyPeer: ['true', true],
+  tlsFailIfNoPeerCert: ['true', true],
+  tlsKeyPassword: ['s3cret', 's3cret'],
 };
 
 describe('cli/args', () => {
