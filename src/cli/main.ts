@@ -14,6 +14,7 @@ import { Warren } from '../warren.js';
 import { checkTlsOptions, CliError, parseCommandLine } from './args.js';
 import { loadConfigFile } from './config-file.js';
 import { helpText } from './help.js';
+import { lowerHelperThreadPriority } from './helper-thread-priority.js';
 
 /**
  * A repeat of the first signal this soon is the same request delivered twice, not a second one: a
@@ -48,6 +49,8 @@ export async function main(
   }
 
   const log = createLogger(config.logLevel, config.logFormat);
+  const reniced = lowerHelperThreadPriority();
+  if (reniced > 0) log.debug(`helper threads (${reniced}) run at a lower priority than the main thread`);
   const shutdown = new Shutdown(log);
   shutdown.install();
 

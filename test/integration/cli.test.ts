@@ -115,6 +115,21 @@ describe('warren command (bin/warren)', function () {
     expect(p.stderr).to.match(/ stopped\n$/);
   });
 
+  it('runs its helper threads (V8 workers, libuv pool) at nice 10 and its main thread at the process\'s own', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const p = warren(['--port', '0', '--host', '127.0.0.1', '--store', 'memory']);
+    await p.started();
+    const pid = p.child.pid!;
+    // Field 19 of /proc/PID/task/TID/stat is the nice value; the command (field 2) has no spaces here.
+    const nice = (tid: string): number => Number(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(' ')[18]);
+    const helpers = fs.readdirSync(`/proc/${pid}/task`).filter((tid) => tid !== String(pid));
+    expect(nice(String(pid))).to.equal(os.getPriority(process.pid));
+    expect(helpers.length).to.be.greaterThan(0);
+    expect(helpers.map(nice)).to.deep.equal(helpers.map(() => 10));
+    p.signal('SIGTERM');
+    expect(await p.exited).to.deep.equal({ code: 0, signal: null });
+  });
+
   it('exits 0 on SIGINT too', async () => {
     const p = warren(['--port', '0', '--host', '127.0.0.1', '--store', 'memory']);
     await p.started();
