@@ -6,7 +6,7 @@
  *
  * What is counted: the body bytes of every resident message that has a store record (Message.storeId
  * set), wherever it is: ready, unacked, in a fan-out. What can be paged out: ready messages of durable
- * FIFO queues beyond their read-ahead window, held by that queue alone (Queue.pageOut). So resident
+ * FIFO queues beyond their read-ahead window, held by that queue alone (QueuePager.pageOut). So resident
  * bytes stay within the budget plus, per queue, its read-ahead window, plus whatever is unacked, routed
  * to several queues, or in a priority queue (x-max-priority: those stay in memory). What it costs per
  * paged-out message is what stays: its Message stub and QueueEntry, about 170 bytes (64-bit V8).
@@ -104,7 +104,7 @@ export class MemoryBudget {
     if (this.residentBytes > this.limit && !this.scheduled) this.schedule();
   }
 
-  /** Called by Queue.pageOut for each message it pages out. */
+  /** Called by QueuePager.pageOut for each message it pages out. */
   pageOut(message: Message): void {
     message.pageOut();
     this.residentBytes -= message.size;

@@ -17,9 +17,10 @@
 import type { FieldTable } from '../types/field-table.js';
 import type { Binding, BindingDestination } from './binding.js';
 import type { ConnectionOwner, Consumer } from './consumer.js';
-import { type MemoryBudget, type Pageable, READ_AHEAD_ENTRIES } from './memory-budget.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { type Message, QueueEntry } from './message.js';
 import type { QueueArguments } from './queue-arguments.js';
+import { type PagerOwner, QueuePager } from './queue-pager.js';
 import { FifoReadyList, type ReadyList, createReadyList } from './ready-list.js';
 
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
@@ -27,8 +28,6 @@ export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_lim
 /** Queue.get's answer when the head is paged out: wait with whenHeadReadable(), then ask again. */
 export const HEAD_PAGED = 'paged';
 
-/** After a failed read-ahead (store error), wait this long before the next attempt. */
-const LOAD_RETRY_MS = 1000;
 
 /** What a queue needs from the virtual host that holds it. */
 export interface QueueHost {
@@ -57,7 +56,7 @@ export interface QueueOptions {
   readonly policy: QueueArguments;
 }
 
-export class Queue implements BindingDestination, Pageable {
+export class Queue implements BindingDestination, PagerOwner {
   readonly kind = 'queue' as const;
   /** Publish epoch in which this queue was last routed to; de-duplicates multi-path routes. */
   routeEpoch = 0;
@@ -83,25 +82,8 @@ export class Queue implements BindingDestination, Pageable {
   /** Re-entrancy guard: delivery can ack/requeue synchronously (no-ack consumers, dead-letter cycles). */
   private delivering = false;
 
-  // Paging state (see the header). While pagedEntries is 0 every ready entry is resident and the
-  // counters below it are idle, so a queue that never pages pays a few integer checks.
-  /** The ready list when this queue may page (durable, FIFO), else null. */
-  private readonly pageList: FifoReadyList | null;
-  /** Ready entries whose message is paged out. */
-  private pagedEntries = 0;
-  /** The first residentCount ready entries are resident; later ones may be paged out. */
-  private residentCount = 0;
-  /** Ready entries before this position were already considered for page-out. */
-  private scanFrom = 0;
-  /** Entries up to this seq were written before the commit a pending page-out waits for. */
-  private commitPoint = 0;
-  /** In the budget's watch list (entries appended since the last page-out scan). */
-  private watched = false;
-  /** A read-ahead batch is in flight, or a failed one waits out LOAD_RETRY_MS. */
-  private loading = false;
-  private loadRetryTimer: NodeJS.Timeout | undefined;
-  /** basic.get callers waiting for a paged-out head (whenHeadReadable). */
-  private headWaiters: (() => void)[] | null = null;
+  /** Paging (see the header) for a durable FIFO queue, else null. */
+  private readonly pager: QueuePager | null;
 
   constructor(
     readonly host: QueueHost,
@@ -113,8 +95,14 @@ export class Queue implements BindingDestination, Pageable {
     this.autoDelete = options.autoDelete;
     this.arguments = options.arguments;
     this.policy = options.policy;
-    this.pageList = options.durable && options.policy.maxPriority === undefined ? new FifoReadyList() : null;
-    this.ready = this.pageList ?? createReadyList(options.policy.maxPriority);
+    if (options.durable && options.policy.maxPriority === undefined) {
+      const list = new FifoReadyList();
+      this.ready = list;
+      this.pager = new QueuePager(this, list);
+    } else {
+      this.ready = createReadyList(options.policy.maxPriority);
+      this.pager = null;
+    }
     this.touch();
   }
 
@@ -140,12 +128,22 @@ export class Queue implements BindingDestination, Pageable {
 
   /** Whether this queue pages messages out past the memory budget (durable, no x-max-priority). */
   get pages(): boolean {
-    return this.pageList !== null;
+    return this.pager !== null;
   }
 
   /** Ready messages currently paged out (statistics, tests). */
   get pagedCount(): number {
-    return this.pagedEntries;
+    return this.pager === null ? 0 : this.pager.pagedEntries;
+  }
+
+  /** PagerOwner: seq of the newest entry taken. */
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  /** PagerOwner: the memory budget, when messages may be paged out. */
+  get budget(): MemoryBudget | null {
+    return this.host.budget;
   }
 
   describe(): string {
@@ -166,7 +164,7 @@ export class Queue implements BindingDestination, Pageable {
     this.host.enqueued(this, entry);
     this.ready.push(entry);
     this.readyBytesTotal += message.size;
-    if (message.storeId !== 0 && !this.watched && this.pageList !== null) this.watch();
+    if (message.storeId !== 0 && this.pager !== null) this.pager.appended();
     if (p.maxLength !== undefined || p.maxLengthBytes !== undefined) this.dropHeadOverLimit();
     this.deliverAvailable();
     if (entry.expiresAt !== 0 && this.ready.length > 0) this.expireHead();
@@ -181,8 +179,8 @@ export class Queue implements BindingDestination, Pageable {
     try {
       const now = this.hasTtl() ? Date.now() : 0;
       while (this.ready.length > 0) {
-        if (this.pagedEntries !== 0 && this.ready.peek()!.message.body === null) {
-          this.readAhead();
+        if (this.pager !== null && this.pager.pagedEntries !== 0 && this.ready.peek()!.message.body === null) {
+          this.pager.readAhead();
           break;
         }
         const consumer = this.nextConsumer();
@@ -214,7 +212,7 @@ export class Queue implements BindingDestination, Pageable {
       const entry = this.ready.peek();
       if (entry === undefined) return undefined;
       if (entry.message.body === null) {
-        this.readAhead();
+        this.pager?.readAhead();
         return HEAD_PAGED;
       }
       this.ready.shift();
@@ -244,15 +242,14 @@ export class Queue implements BindingDestination, Pageable {
   recover(entries: readonly QueueEntry[]): void {
     for (const entry of entries) {
       // Paged-out stubs (only a queue that pages gets them): everything before the first is resident.
-      if (entry.message.body === null && this.pagedEntries++ === 0) this.residentCount = this.ready.length;
+      if (entry.message.body === null) this.pager?.recoveredStub(this.ready.length);
       this.ready.push(entry);
       this.readyBytesTotal += entry.message.size;
       if (entry.expiresAt !== 0) this.anyMessageTtl = true;
     }
     const last = entries[entries.length - 1];
     if (last !== undefined && last.seq >= this.nextSeq) this.nextSeq = last.seq + 1;
-    // Recovery chose what is resident: nothing here is for page-out to scan.
-    this.scanFrom = this.ready.length;
+    this.pager?.recovered(this.ready.length);
   }
 
   /** A delivered entry was acknowledged. */
@@ -285,9 +282,7 @@ export class Queue implements BindingDestination, Pageable {
       entry.redelivered = true;
       const at = this.ready.requeue(entry);
       this.readyBytesTotal += entry.message.size;
-      // A requeued entry is resident (it was delivered) and lands at or near the head.
-      if (at < this.scanFrom) this.scanFrom++;
-      if (this.pagedEntries !== 0 && at <= this.residentCount) this.residentCount++;
+      this.pager?.requeuedAt(at);
     }
     this.deliverAvailable();
     this.host.queueChanged?.(this);
@@ -340,11 +335,7 @@ export class Queue implements BindingDestination, Pageable {
     for (const entry of this.ready) this.host.settled(this, entry);
     this.ready.clear();
     this.readyBytesTotal = 0;
-    this.pagedEntries = 0;
-    this.residentCount = 0;
-    this.scanFrom = 0;
-    // A get waiting for a paged-out head now finds the queue empty (or gone).
-    this.wakeHeadWaiters();
+    this.pager?.cleared();
     this.host.queueChanged?.(this);
     return n;
   }
@@ -355,8 +346,7 @@ export class Queue implements BindingDestination, Pageable {
     this.clearExpiryTimer();
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
     this.ttlTimer = undefined;
-    if (this.loadRetryTimer) clearTimeout(this.loadRetryTimer);
-    this.loadRetryTimer = undefined;
+    this.pager?.stop();
     const n = this.purge();
     const consumers = this.consumerList.splice(0);
     for (const c of consumers) c.cancelledByBroker(this);
@@ -432,14 +422,14 @@ export class Queue implements BindingDestination, Pageable {
       const entry = this.ready.peek()!;
       if (entry.message.body === null && p.deadLetterExchange !== undefined) {
         // Dead-lettering needs the content: the read-ahead's completion trims again.
-        this.readAhead();
+        this.pager?.readAhead();
         return;
       }
       this.ready.shift();
       this.shifted(entry, false);
       this.drop(entry, 'maxlen');
     }
-    this.readAheadIfLow();
+    this.pager?.readAheadIfLow();
   }
 
   private drop(entry: QueueEntry, reason: DeadLetterReason): void {
@@ -479,13 +469,13 @@ export class Queue implements BindingDestination, Pageable {
       const head = this.ready.peek();
       if (head === undefined || head.expiresAt === 0) break;
       if (head.expiresAt > now) {
-        this.readAheadIfLow();
+        this.pager?.readAheadIfLow();
         this.scheduleTtl(head.expiresAt);
         return;
       }
       if (head.message.body === null && this.policy.deadLetterExchange !== undefined) {
         // Dead-lettering needs the content: the read-ahead's completion expires it.
-        this.readAhead();
+        this.pager?.readAhead();
         return;
       }
       this.ready.shift();
@@ -493,154 +483,31 @@ export class Queue implements BindingDestination, Pageable {
       this.shifted(head, false);
       this.drop(head, 'expired');
     }
-    this.readAheadIfLow();
+    this.pager?.readAheadIfLow();
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
     this.ttlTimer = undefined;
     this.ttlTimerAt = 0;
   }
 
-  // ------------------------------------------------------------------ paging
+  // ------------------------------------------------------------------ paging (queue-pager.ts)
 
-  /**
-   * Bookkeeping for the head entry just shifted out of the ready list (every shift goes through here);
-   * starts a read-ahead when the resident entries at the head fall below half the window.
-   */
+  /** Every shift from the head goes through here; a queue that pages may start a read-ahead. */
   private shifted(entry: QueueEntry, readAhead = true): void {
     this.readyBytesTotal -= entry.message.size;
-    if (this.scanFrom > 0) this.scanFrom--;
-    if (this.pagedEntries === 0) return;
-    if (this.residentCount > 0) this.residentCount--;
-    else if (entry.message.body === null) this.pagedEntries--;
-    if (readAhead) this.readAheadIfLow();
+    if (this.pager !== null) this.pager.shifted(entry, readAhead);
   }
 
-  private readAheadIfLow(): void {
-    if (this.pagedEntries !== 0 && !this.loading && this.residentCount * 2 < this.windowEntries()) this.readAhead();
-  }
-
-  /**
-   * Read-ahead window in entries: READ_AHEAD_ENTRIES, fewer when the queue's messages are large (the
-   * window holds at most the budget's windowBytes at the queue's average message size).
-   */
-  private windowEntries(): number {
-    const budget = this.host.budget;
-    if (budget === null) return READ_AHEAD_ENTRIES;
-    const n = this.ready.length;
-    const average = n === 0 ? 1 : Math.max(1, this.readyBytesTotal / n);
-    return Math.max(1, Math.min(READ_AHEAD_ENTRIES, Math.floor(budget.windowBytes / average)));
-  }
-
-  private watch(): void {
-    const budget = this.host.budget;
-    if (budget === null) return;
-    this.watched = true;
-    budget.watch(this);
-  }
-
-  /** Pageable: entries up to the newest seq are written before the commit the budget now waits for. */
-  markCommitPoint(): void {
-    this.commitPoint = this.nextSeq - 1;
-  }
-
-  /**
-   * Pageable: page out, from the entries appended since the last scan, those beyond the read-ahead
-   * window that are written (seq up to the commit point) and held by this queue alone, until the budget
-   * is back under its target. O(entries scanned): each entry is considered once.
-   */
-  pageOut(budget: MemoryBudget): boolean {
-    const list = this.pageList;
-    if (list === null || this.deleted) {
-      this.watched = false;
-      return true;
-    }
-    const n = list.length;
-    const point = this.commitPoint;
-    let i = Math.max(this.scanFrom, this.windowEntries());
-    for (; i < n; i++) {
-      if (budget.underTarget) break;
-      const entry = list.at(i)!;
-      if (entry.seq > point) break;
-      const m = entry.message;
-      if (m.body !== null && m.storeId !== 0 && m.storeRefs === 1 && !m.shared) {
-        budget.pageOut(m);
-        if (this.pagedEntries++ === 0 || i < this.residentCount) this.residentCount = i;
-      }
-    }
-    this.scanFrom = i;
-    if (i < n) return false;
-    this.watched = false;
-    return true;
-  }
-
-  /**
-   * Read the next paged-out entries back, up to the read-ahead window, one batch in flight. Delivery
-   * stops at a paged-out head meanwhile and resumes when the batch is in (afterLoad).
-   */
-  private readAhead(): void {
-    if (this.loading || this.pagedEntries === 0 || this.deleted) return;
-    const list = this.pageList;
-    const budget = this.host.budget;
-    if (list === null || budget === null) return;
-    const end = Math.min(list.length, Math.max(this.windowEntries(), this.residentCount + 1));
-    const batch: Message[] = [];
-    for (let i = this.residentCount; i < end; i++) {
-      const m = list.at(i)!.message;
-      if (m.body === null) batch.push(m);
-    }
-    if (batch.length === 0) {
-      // Everything up to the window end is resident already.
-      this.residentCount = end;
-      return;
-    }
-    this.loading = true;
-    budget.load(batch, (error) => this.afterLoad(batch, error));
-  }
-
-  private afterLoad(batch: readonly Message[], error: Error | null): void {
-    if (this.deleted) {
-      this.loading = false;
-      return;
-    }
-    if (error !== null) {
-      // The store failed (and logged it): retry after a pause rather than at every delivery attempt.
-      this.loadRetryTimer = setTimeout(() => {
-        this.loadRetryTimer = undefined;
-        this.loading = false;
-        this.readAhead();
-      }, LOAD_RETRY_MS);
-      this.wakeHeadWaiters();
-      return;
-    }
-    this.loading = false;
-    // What came back is resident now; a message the store could not return (missing or unreadable
-    // record, logged by the store layer) cannot be delivered: its entry is dropped, its records kept.
-    let lost: Set<Message> | null = null;
-    for (const m of batch) {
-      if (m.body !== null) this.pagedEntries--;
-      else if (m.storeId !== 0) (lost ??= new Set()).add(m);
-    }
-    const list = this.pageList!;
-    let i = this.residentCount;
-    while (i < list.length) {
-      const m = list.at(i)!.message;
-      if (m.body !== null) {
-        i++;
-        continue;
-      }
-      if (lost === null || !lost.has(m)) break;
-      list.removeAt(i);
-      lost.delete(m);
-      this.pagedEntries--;
-      this.readyBytesTotal -= m.size;
-      if (i < this.scanFrom) this.scanFrom--;
-    }
-    this.residentCount = this.pagedEntries === 0 ? 0 : i;
-    this.wakeHeadWaiters();
+  /** PagerOwner: a read-back batch is in. */
+  readBack(): void {
     if (this.hasTtl()) this.expireHead();
     if (this.policy.maxLength !== undefined || this.policy.maxLengthBytes !== undefined) this.dropHeadOverLimit();
     this.deliverAvailable();
-    this.readAheadIfLow();
     this.host.queueChanged?.(this);
+  }
+
+  /** PagerOwner: an entry the store could not return left the ready list. */
+  lostEntry(message: Message): void {
+    this.readyBytesTotal -= message.size;
   }
 
   /**
@@ -648,15 +515,8 @@ export class Queue implements BindingDestination, Pageable {
    * or deleted); the caller then asks again.
    */
   whenHeadReadable(resume: () => void): void {
-    (this.headWaiters ??= []).push(resume);
-    this.readAhead();
-  }
-
-  private wakeHeadWaiters(): void {
-    const waiters = this.headWaiters;
-    if (waiters === null) return;
-    this.headWaiters = null;
-    for (const w of waiters) w();
+    if (this.pager === null) resume();
+    else this.pager.whenHeadReadable(resume);
   }
 
   private scheduleTtl(at: number): void {
