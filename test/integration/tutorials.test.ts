@@ -12,6 +12,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { ScriptProcess } from '../support/child-script.js';
+import { QueueWaits } from '../../src/testing/wait.js';
 
 const require = createRequire(import.meta.url);
 const AMQPLIB_MAIN = require.resolve('amqplib');
@@ -107,8 +108,12 @@ describe('amqplib tutorials, run unchanged against Warren', function () {
     expect(busy.lines).to.deep.equal([' [*] Waiting for messages. To exit press CTRL+C', slowLine, ' [x] Done']);
     expect(free.lines.filter((l) => l.startsWith(' [x] Received')).sort()).to.deep.equal(
       [" [x] Received 'one'", " [x] Received 'three'", " [x] Received 'two'"]);
-    // Every task acked: the durable queue is empty.
     await nthLine(free, ' [x] Done', 3);
+    // Every task acked before Ctrl+C: a worker prints "Done" before it acks, and amqplib may put its
+    // connection.close on the wire ahead of an ack still queued for channel 1 (the broker then requeues
+    // that task to the other worker, as RabbitMQ would). So wait for the broker to have all four acks.
+    const waits = new QueueWaits(broker.warren.broker, '/');
+    await waits.until('task_queue', (q) => q !== undefined && q.messageCount === 0 && q.unackedCount === 0);
     await stop(a);
     await stop(b);
     const queue = broker.warren.broker.vhost('/')!.queues.get('task_queue');
