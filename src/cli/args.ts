@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type BrokerConfig, DEFAULT_CONFIG } from '../config.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { FRAME_MIN_SIZE } from '../protocol/generated/constants.js';
+import { tlsSettingsProblem } from '../server/tls-settings.js';
 
 /** A usage or configuration error: main prints `warren: <message>` and exits with 1. */
 export class CliError extends Error {
@@ -371,11 +372,11 @@ export function parseCommandLine(
  * those options incompatible).
  */
 export function checkTlsOptions(config: BrokerConfig): void {
-  if (config.tlsPort === undefined) return;
-  if (config.tlsCert === undefined || config.tlsKey === undefined) {
-    throw new CliError('--tls-port needs --tls-cert and --tls-key (ssl_options.certfile and ssl_options.keyfile)');
-  }
-  if (config.tlsFailIfNoPeerCert && !config.tlsVerifyPeer) {
-    throw new CliError('--tls-fail-if-no-peer-cert needs --tls-verify-peer (ssl_options.verify = verify_peer)');
+  switch (tlsSettingsProblem(config)) {
+    case 'no certificate or key':
+      throw new CliError('--tls-port needs --tls-cert and --tls-key (ssl_options.certfile and ssl_options.keyfile)');
+    case 'fail_if_no_peer_cert without verify_peer':
+      throw new CliError('--tls-fail-if-no-peer-cert needs --tls-verify-peer (ssl_options.verify = verify_peer)');
+    default:
   }
 }

@@ -68,18 +68,33 @@ export interface TlsSettings {
   readonly certificate: crypto.X509Certificate;
 }
 
+/**
+ * What is wrong with the combination of TLS settings, before any file is read (the CLI words it with its
+ * flag names, loadTlsSettings with RabbitMQ's).
+ */
+export function tlsSettingsProblem(
+  config: Pick<BrokerConfig, 'tlsPort' | 'tlsCert' | 'tlsKey' | 'tlsVerifyPeer' | 'tlsFailIfNoPeerCert'>,
+): 'no certificate or key' | 'fail_if_no_peer_cert without verify_peer' | undefined {
+  if (config.tlsPort === undefined) return undefined;
+  if (config.tlsCert === undefined || config.tlsKey === undefined) return 'no certificate or key';
+  // Erlang's ssl refuses this combination too (fail_if_no_peer_cert with verify_none).
+  if (config.tlsFailIfNoPeerCert && !config.tlsVerifyPeer) return 'fail_if_no_peer_cert without verify_peer';
+  return undefined;
+}
+
 /** Read and check the TLS files; undefined when no TLS port is configured. Throws TlsSetupError. */
 export function loadTlsSettings(config: TlsFields): TlsSettings | undefined {
   if (config.tlsPort === undefined) return undefined;
-  if (config.tlsCert === undefined || config.tlsKey === undefined) {
-    throw new TlsSetupError('a TLS listener needs a certificate and its private key');
+  switch (tlsSettingsProblem(config)) {
+    case 'no certificate or key':
+      throw new TlsSetupError('a TLS listener needs a certificate and its private key');
+    case 'fail_if_no_peer_cert without verify_peer':
+      throw new TlsSetupError('fail_if_no_peer_cert needs verify_peer (a client certificate is only asked for with verify_peer)');
+    default:
   }
-  if (config.tlsFailIfNoPeerCert && !config.tlsVerifyPeer) {
-    // Erlang's ssl refuses this combination too (fail_if_no_peer_cert with verify_none).
-    throw new TlsSetupError('fail_if_no_peer_cert needs verify_peer (a client certificate is only asked for with verify_peer)');
-  }
-  const cert = readPem(config.tlsCert, 'TLS certificate');
-  const key = readPem(config.tlsKey, 'TLS key');
+  // Both present: tlsSettingsProblem checked.
+  const cert = readPem(config.tlsCert!, 'TLS certificate');
+  const key = readPem(config.tlsKey!, 'TLS key');
   const ca = config.tlsCa === undefined ? undefined : readPem(config.tlsCa, 'TLS CA');
 
   let certificate: crypto.X509Certificate;
